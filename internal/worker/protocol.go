@@ -1,0 +1,185 @@
+package worker
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// The frame header types. Go → Node: init, invoke, cancel, ping, exit.
+// Node → Go: ready, pong, log, reply.
+
+// initHeader is the first frame Go sends; the worker answers with ready.
+type initHeader struct {
+	Type    string      `json:"type"`
+	Project initProject `json:"project"`
+}
+
+type initProject struct {
+	Dir           string         `json:"dir"`
+	Env           [][2]string    `json:"env"` // ordered pairs: .env order matters for context (R28)
+	DomainName    string         `json:"domainName"`
+	Functions     []initResource `json:"functions"`
+	PrivateAssets []initResource `json:"privateAssets"`
+	EventRequest  bool           `json:"eventRequest"`
+}
+
+type initResource struct {
+	Key  string `json:"key"`
+	File string `json:"file"`
+}
+
+// invokeHeader asks the worker to run a handler; the frame body is the raw
+// JSON request body (if any) so JavaScript parses it itself.
+type invokeHeader struct {
+	Type    string          `json:"type"`
+	ID      uint64          `json:"id"`
+	Inv     string          `json:"inv"`
+	File    string          `json:"file"`
+	Rel     string          `json:"rel"`
+	Path    string          `json:"path"`
+	Headers json.RawMessage `json:"headers"`
+	Cookies json.RawMessage `json:"cookies"`
+	Query   json.RawMessage `json:"query"`
+	Form    json.RawMessage `json:"form"`
+	HasJSON bool            `json:"hasJSON"`
+}
+
+type idHeader struct {
+	Type string `json:"type"`
+	ID   uint64 `json:"id"`
+}
+
+// inHeader is the union of every header a worker sends.
+type inHeader struct {
+	Type string `json:"type"`
+
+	// ready
+	Node   string `json:"node"`
+	Twilio bool   `json:"twilio"`
+
+	// log and reply
+	ID *uint64 `json:"id"`
+
+	// log
+	Level    string `json:"level"`
+	Msg      string `json:"msg"`
+	Inv      string `json:"inv"`
+	Function string `json:"fn"`
+
+	// reply
+	Kind     string            `json:"kind"`
+	BodyKind string            `json:"bodyKind"`
+	Status   json.RawMessage   `json:"status"`
+	Headers  []json.RawMessage `json:"headers"`
+	Error    *FunctionError    `json:"error"`
+}
+
+// UnmarshalJSON lets FunctionError be decoded from the worker's lower-case keys.
+func (e *FunctionError) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Name, Message, Stack string
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*e = FunctionError{Name: v.Name, Message: v.Message, Stack: v.Stack}
+	return nil
+}
+
+func decodeHeader(b []byte) (*inHeader, error) {
+	var h inHeader
+	if err := json.Unmarshal(b, &h); err != nil {
+		return nil, fmt.Errorf("%w: %v", errMalformed, err)
+	}
+	switch h.Type {
+	case "ready", "pong", "log", "reply":
+	default:
+		return nil, fmt.Errorf("%w: unknown type %q", errMalformed, h.Type)
+	}
+	if h.Type == "reply" && h.ID == nil {
+		return nil, fmt.Errorf("%w: reply without id", errMalformed)
+	}
+	return &h, nil
+}
+
+// toReply converts a reply header and body into the public Reply.
+func (h *inHeader) toReply(body []byte) (*Reply, error) {
+	r := &Reply{Error: h.Error}
+	switch h.Kind {
+	case "payload":
+		r.Kind = Payload
+	case "response":
+		r.Kind = Response
+	case "failure":
+		r.Kind = Failure
+	default:
+		return nil, fmt.Errorf("%w: unknown reply kind %q", errMalformed, h.Kind)
+	}
+	switch h.BodyKind {
+	case "none", "":
+		r.BodyKind = BodyNone
+	case "text":
+		r.BodyKind = BodyText
+	case "json":
+		r.BodyKind = BodyJSON
+	case "bytes":
+		r.BodyKind = BodyBytes
+	case "xml":
+		r.BodyKind = BodyXML
+	default:
+		return nil, fmt.Errorf("%w: unknown body kind %q", errMalformed, h.BodyKind)
+	}
+	if r.BodyKind != BodyNone {
+		r.Body = body
+		if r.Body == nil {
+			r.Body = []byte{}
+		}
+	}
+	r.Status = decodeStatus(h.Status)
+	for _, raw := range h.Headers {
+		hd, err := decodeHeaderPair(raw)
+		if err != nil {
+			return nil, err
+		}
+		r.Headers = append(r.Headers, hd)
+	}
+	return r, nil
+}
+
+// decodeStatus accepts only an integral JSON number; anything else (a string,
+// 200.5, null) is 0 and the gateway rejects it (R48: no validation in JS).
+func decodeStatus(raw json.RawMessage) int {
+	if len(raw) == 0 {
+		return 0
+	}
+	n, err := strconv.Atoi(string(raw))
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+func decodeHeaderPair(raw json.RawMessage) (Header, error) {
+	var pair []json.RawMessage
+	if err := json.Unmarshal(raw, &pair); err != nil || len(pair) != 2 {
+		return Header{}, fmt.Errorf("%w: header entry %s is not a [name, value] pair", errMalformed, raw)
+	}
+	var h Header
+	if err := json.Unmarshal(pair[0], &h.Name); err != nil {
+		return Header{}, fmt.Errorf("%w: header name %s", errMalformed, pair[0])
+	}
+	var s string
+	if err := json.Unmarshal(pair[1], &s); err == nil {
+		h.Values = []string{s}
+		return h, nil
+	}
+	if err := json.Unmarshal(pair[1], &h.Values); err != nil {
+		return Header{}, fmt.Errorf("%w: header %q value %s", errMalformed, h.Name, pair[1])
+	}
+	h.Array = true
+	if h.Values == nil {
+		h.Values = []string{}
+	}
+	return h, nil
+}
