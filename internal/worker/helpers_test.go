@@ -174,6 +174,9 @@ func invoke(t *testing.T, pool *Pool, inv Invocation) *Reply {
 }
 
 func fn(body string) string {
+	if strings.Contains(body, "await") {
+		return "exports.handler = async function (context, event, callback) {\n" + body + "\n};\n"
+	}
 	return "exports.handler = function (context, event, callback) {\n" + body + "\n};\n"
 }
 
