@@ -25,8 +25,8 @@ type record struct {
 }
 
 func (r *recorder) Enabled(context.Context, slog.Level) bool { return true }
-func (r *recorder) WithAttrs([]slog.Attr) slog.Handler        { return r }
-func (r *recorder) WithGroup(string) slog.Handler             { return r }
+func (r *recorder) WithAttrs([]slog.Attr) slog.Handler       { return r }
+func (r *recorder) WithGroup(string) slog.Handler            { return r }
 func (r *recorder) Handle(_ context.Context, rec slog.Record) error {
 	attrs := map[string]string{}
 	rec.Attrs(func(a slog.Attr) bool {
@@ -188,3 +188,5 @@ func mustJSON(t *testing.T, v any) json.RawMessage {
 	}
 	return b
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -193,9 +193,9 @@ func TestEventR16R19(t *testing.T) {
 	headers := json.RawMessage(`{"x-a":"1","cookie":"c=1"}`)
 	cookies := json.RawMessage(`{"c":"1"}`)
 	cases := []struct {
-		name                string
-		query, form, jsonB  string
-		want                string
+		name               string
+		query, form, jsonB string
+		want               string
 	}{
 		{"R16 request only", "", "", "", `{"request":{"headers":{"x-a":"1","cookie":"c=1"},"cookies":{"c":"1"}}}`},
 		{"R16 body overrides query", `{"a":"q","b":"q"}`, `{"b":"f"}`, "", `{"request":{"headers":{"x-a":"1","cookie":"c=1"},"cookies":{"c":"1"}},"a":"q","b":"f"}`},
@@ -293,7 +293,7 @@ func TestRuntimeGlobalsR33R34(t *testing.T) {
 			callback(null, {assets: Object.keys(a), open: a["/data/config.json"].open(), apath: a["/data/config.json"].path,
 				fns: f, same: JSON.stringify(Functions) === JSON.stringify(f), resp: Response === Twilio.Response,
 				twilioClient: typeof globalThis.twilioClient, sync: (() => { try { Runtime.getSync() } catch (e) { return e.name } })()})`),
-		"functions/sms/reply.js": fn(`callback(null, "reply")`),
+		"functions/sms/reply.js":  fn(`callback(null, "reply")`),
 		"assets/data/config.json": `{"k":1}`,
 	})
 	pool := startPool(t, p, nil, func(o *Options) {
