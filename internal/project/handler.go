@@ -73,7 +73,7 @@ func readHandlerVersion(dir string) (HandlerVersion, []string, error) {
 	if err != nil {
 		return HandlerVersion{}, nil, fmt.Errorf("read package.json: %w", err)
 	}
-	declared, where, err := parseHandlerDeclaration(data)
+	declared, where, isString, err := parseHandlerDeclaration(data)
 	if err != nil {
 		return HandlerVersion{}, nil, fmt.Errorf("%s: %w", file, err)
 	}
@@ -83,6 +83,10 @@ func readHandlerVersion(dir string) (HandlerVersion, []string, error) {
 			file, handlerPackage, newest, handlerPackage, newest.String())}, nil
 	}
 	v, warnings := handlerVersionOf(declared)
+	if !isString {
+		v = versionOf(newestHandler, declared, false)
+		warnings = []string{notAVersion(declared, v)}
+	}
 	if where == "devDependencies" {
 		warnings = append([]string{fmt.Sprintf(
 			"%s declares %s in \"devDependencies\": twilio-run refuses to start and deployments ignore devDependencies; move it to \"dependencies\" (R72)",
@@ -94,8 +98,8 @@ func readHandlerVersion(dir string) (HandlerVersion, []string, error) {
 // parseHandlerDeclaration returns the runtime-handler declaration of a
 // package.json and the field it came from ("dependencies",
 // "devDependencies", or "" when absent). A declaration that is not a JSON
-// string is returned as its JSON text.
-func parseHandlerDeclaration(data []byte) (declared, where string, err error) {
+// string is returned as its JSON text, with isString false.
+func parseHandlerDeclaration(data []byte) (declared, where string, isString bool, err error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // npm tolerates a BOM
 	var pkg struct {
 		Dependencies    json.RawMessage `json:"dependencies"`
@@ -105,9 +109,9 @@ func parseHandlerDeclaration(data []byte) (declared, where string, err error) {
 		var syn *json.SyntaxError
 		if errors.As(err, &syn) {
 			line, col := lineCol(data, syn.Offset)
-			return "", "", fmt.Errorf("invalid JSON at line %d, column %d: %w; fix it (npm cannot read it either)", line, col, err)
+			return "", "", false, fmt.Errorf("invalid JSON at line %d, column %d: %w; fix it (npm cannot read it either)", line, col, err)
 		}
-		return "", "", fmt.Errorf("not a package.json (the top level must be a JSON object): %w", err)
+		return "", "", false, fmt.Errorf("not a package.json (the top level must be a JSON object): %w", err)
 	}
 	for _, f := range []struct {
 		name string
@@ -125,11 +129,11 @@ func parseHandlerDeclaration(data []byte) (declared, where string, err error) {
 		}
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
-			s = string(raw)
+			return string(raw), f.name, false, nil
 		}
-		return s, f.name, nil
+		return s, f.name, true, nil
 	}
-	return "", "", nil
+	return "", "", false, nil
 }
 
 // lineCol turns a byte offset into a 1-based line and column.
@@ -174,8 +178,12 @@ func handlerVersionOf(declared string) (HandlerVersion, []string) {
 		return v, w
 	}
 	v := versionOf(newestHandler, declared, false)
-	return v, []string{fmt.Sprintf("%s %q is not a version: production refuses to deploy it (R72); behaving as the newest version, %s; pin an exact version such as %q",
-		handlerPackage, declared, v, v.String())}
+	return v, []string{notAVersion(declared, v)}
+}
+
+func notAVersion(declared string, v HandlerVersion) string {
+	return fmt.Sprintf("%s %q is not a version: production refuses to deploy it (R72); behaving as the newest version, %s; pin an exact version such as %q",
+		handlerPackage, declared, v, v.String())
 }
 
 // exactSemver is node-semver's strict full version (what semver.parse
