@@ -438,3 +438,15 @@ func TestEnvLimitWarnings_R30(t *testing.T) {
 		})
 	}
 }
+
+func TestLookup_LiteralSnapshot_R6_R7(t *testing.T) {
+	fn := &Resource{Path: "/a", Kind: Function}
+	idx := &Resource{Path: "/assets/index.html", Kind: Asset}
+	s := &Snapshot{Functions: []*Resource{fn}, Assets: []*Resource{idx}}
+	for path, want := range map[string]*Resource{"/a": fn, "/": idx, "/assets/index.html": idx, "/a/": nil} {
+		r, ok := s.Lookup(path)
+		if r != want || ok != (want != nil) {
+			t.Errorf("Lookup(%q) = %v, %v; want %v", path, r, ok, want)
+		}
+	}
+}

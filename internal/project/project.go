@@ -105,15 +105,32 @@ type Snapshot struct {
 // "/assets/index.html" (from assets/assets/index.html, R7); the fallback
 // Asset stays reachable at its own path too. Visibility is not checked here.
 func (s *Snapshot) Lookup(path string) (*Resource, bool) {
-	if r, ok := s.byPath[path]; ok {
+	if r, ok := s.find(path); ok {
 		return r, true
 	}
 	if path != "/" {
 		return nil, false
 	}
 	for _, p := range []string{"/index.html", "/assets/index.html"} {
-		if r, ok := s.byPath[p]; ok && r.Kind == Asset {
+		if r, ok := s.find(p); ok && r.Kind == Asset {
 			return r, true
+		}
+	}
+	return nil, false
+}
+
+// find looks a path up in the index Load builds, or, for a Snapshot built
+// as a literal (as tests elsewhere may do), in its slices.
+func (s *Snapshot) find(path string) (*Resource, bool) {
+	if s.byPath != nil {
+		r, ok := s.byPath[path]
+		return r, ok
+	}
+	for _, list := range [][]*Resource{s.Functions, s.Assets} {
+		for _, r := range list {
+			if r.Path == path {
+				return r, true
+			}
 		}
 	}
 	return nil, false
