@@ -80,11 +80,11 @@ func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 
 // testProject is a temp project folder with Functions written by the test.
 type testProject struct {
-	t   *testing.T
+	t   testing.TB
 	dir string
 }
 
-func newProject(t *testing.T, files map[string]string) *testProject {
+func newProject(t testing.TB, files map[string]string) *testProject {
 	t.Helper()
 	p := &testProject{t: t, dir: t.TempDir()}
 	for name, src := range files {

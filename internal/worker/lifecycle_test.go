@@ -446,3 +446,25 @@ func TestStartFailsWhenWorkerDies(t *testing.T) {
 		t.Fatalf("got %v, want an error with the stderr tail", err)
 	}
 }
+
+func TestStrayErrorAfterCallbackIsLoggedR43(t *testing.T) {
+	p := newProject(t, map[string]string{
+		"functions/stray.js": fn(`callback(null, "ok"); setTimeout(() => { throw new Error("late throw") }, 1); Promise.reject(new Error("late reject"))`),
+		"functions/hello.js": fn(`callback(null, process.pid)`),
+	})
+	rec := &recorder{}
+	pool := startPool(t, p, rec)
+	pid := string(invoke(t, pool, p.inv("hello")).Body)
+	if r := invoke(t, pool, p.inv("stray")); string(r.Body) != "ok" {
+		t.Fatalf("got %s", r.Body)
+	}
+	for _, msg := range []string{"uncaught exception: Error: late throw", "unhandled promise rejection: Error: late reject"} {
+		got := rec.waitFor(t, msg)
+		if got.Level != slog.LevelError || got.Attrs["invocation"] != "RQ-stray" {
+			t.Errorf("%q: %+v", msg, got)
+		}
+	}
+	if got := string(invoke(t, pool, p.inv("hello")).Body); got != pid {
+		t.Errorf("worker was replaced (pid %s → %s): stray errors must not kill it", pid, got)
+	}
+}

@@ -49,6 +49,8 @@ type Pool struct {
 	avail    chan struct{} // closed and replaced whenever a slot gets a live worker
 	closed   bool          // no new invocations
 	stopping chan struct{} // closed when supervisors must stop restarting
+	stopCtx  context.Context
+	stop     context.CancelFunc // cancels replacement starts still in progress
 	inflight int
 	drained  chan struct{} // closed and replaced when inflight drops to 0
 
@@ -89,6 +91,7 @@ func Start(ctx context.Context, opts Options) (*Pool, error) {
 	if err := p.prepare(); err != nil {
 		return nil, err
 	}
+	p.stopCtx, p.stop = context.WithCancel(context.Background())
 
 	procs := make([]*proc, opts.Count)
 	errs := make([]error, opts.Count)
@@ -105,6 +108,7 @@ func Start(ctx context.Context, opts Options) (*Pool, error) {
 			}
 		}
 		os.RemoveAll(p.dir)
+		p.stop()
 		return nil, err
 	}
 	for i, w := range procs {
@@ -238,10 +242,13 @@ func (p *Pool) supervise(i int, w *proc) {
 				}
 				backoff = min(backoff*2, maxRestartBackoff)
 			}
-			nw, err := p.spawn(context.Background())
+			nw, err := p.spawn(p.stopCtx)
 			if err == nil {
 				w = nw
 				break
+			}
+			if p.stopCtx.Err() != nil {
+				return
 			}
 			p.log.Error("could not start a replacement worker", "error", err)
 		}
@@ -348,11 +355,15 @@ func (p *Pool) Invoke(ctx context.Context, inv Invocation) (*Reply, error) {
 		case r := <-c.ch:
 			return r.reply, r.err
 		case <-ctx.Done():
-			if w.unregister(id) {
-				cancel, _ := json.Marshal(idHeader{Type: "cancel", ID: id})
-				if f, err := encodeFrame(cancel, nil); err == nil {
-					w.trySend(f)
-				}
+			if !w.unregister(id) {
+				// The reply (or the worker's death) won the race and is
+				// already on its way into c.ch.
+				r := <-c.ch
+				return r.reply, r.err
+			}
+			cancel, _ := json.Marshal(idHeader{Type: "cancel", ID: id})
+			if f, err := encodeFrame(cancel, nil); err == nil {
+				w.trySend(f)
 			}
 			return nil, ctx.Err()
 		}
@@ -417,6 +428,7 @@ func (p *Pool) Close(ctx context.Context) error {
 
 	p.mu.Lock()
 	close(p.stopping)
+	p.stop()
 	live := make([]*proc, 0, len(p.slots))
 	for _, w := range p.slots {
 		if w != nil {
