@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"os/exec"
@@ -428,4 +429,56 @@ func tamper(sig string) string {
 		b[0] = 'A'
 	}
 	return string(b)
+}
+
+// TestURLVariants_R67_RandomAgainstTwilioNode compares variants for URLs assembled at random (fixed
+// seed) from pieces that stress the parser: ports, dots, escapes, brackets, quotes, non-ASCII.
+func TestURLVariants_R67_RandomAgainstTwilioNode(t *testing.T) {
+	pieces := []string{
+		"http://", "https://", "HTTP:", "https:\\", "/", "\\", "?", "#", "&", "=", "+", ":", "@", "[", "]",
+		".", "..", "%2e", "%2E%2e", "%", "%4", "%41", "%zz", "%C3%A9", "%E2%82", "%ED%A0%80", "%25",
+		"a", "B", "0", "09", "0x", "0x1F", "255", "256", "4294967296", "::1", "1.2.3.4", "localhost",
+		":443", ":80", ":0080", ":3000", ":", " ", "\t", "'", "\"", "<", ">", "`", "{", "}", "|", "^",
+		"é", "😀", "\u00a0", "\x7f", "\x01", "bodySHA256", "1=", "01=", "k=v",
+	}
+	rng := rand.New(rand.NewPCG(67, 68))
+	var urls []string
+	for range 3000 {
+		var sb strings.Builder
+		sb.WriteString([]string{"http://", "https://"}[rng.IntN(2)])
+		for range 1 + rng.IntN(12) {
+			sb.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		urls = append(urls, sb.String())
+	}
+	var ops []nodeOp
+	for _, u := range urls {
+		ops = append(ops, nodeOp{Kind: "variants", URL: u})
+	}
+	res := runNode(t, ops)
+	compared, accepted := 0, 0
+	for i, u := range urls {
+		got, err := variantsOf(u)
+		if errors.Is(err, errUnsupported) {
+			continue
+		}
+		compared++
+		if (err != nil) != (res[i].Error != "") {
+			t.Errorf("%q: ahoy error %v, node error %q", u, err, res[i].Error)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		accepted++
+		for j := range got {
+			if got[j] != res[i].Variants[j] {
+				t.Errorf("%q variant %d:\n ahoy %q\n node %q", u, j, got[j], res[i].Variants[j])
+			}
+		}
+	}
+	t.Logf("%d of %d random URLs compared, %d accepted by both", compared, len(urls), accepted)
+	if accepted < 300 {
+		t.Fatalf("only %d random URLs accepted; generator is broken", accepted)
+	}
 }
