@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -180,12 +181,21 @@ func (f *ServeFlags) config(dev bool) (server.Config, error) {
 		}
 		gw.PublicURL = u
 	}
+	envFile := f.Env
+	if envFile != "" {
+		// Relative to where the user typed it, not to the project.
+		abs, err := filepath.Abs(envFile)
+		if err != nil {
+			return server.Config{}, fmt.Errorf("--env %s: %w", envFile, err)
+		}
+		envFile = abs
+	}
 	if f.Port < 0 || f.Port > 65535 {
 		return server.Config{}, fmt.Errorf("--port %d is not a TCP port (0-65535)", f.Port)
 	}
 	return server.Config{
 		Dir:        f.Dir,
-		EnvFile:    f.Env,
+		EnvFile:    envFile,
 		Host:       f.Host,
 		Port:       f.Port,
 		Workers:    f.Workers,

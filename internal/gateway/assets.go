@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strings"
 )
 
 // serveAsset sends a public or protected Asset (R12): Content-Type by
@@ -24,10 +25,49 @@ func (h *Handler) serveAsset(w *recorder, r *http.Request, req *request) {
 		html(w, http.StatusNotFound, "Could not find asset")
 		return
 	}
-	if ct := mime.TypeByExtension(path.Ext(req.res.Path)); ct != "" {
+	if ct := assetType(req.res.Path); ct != "" {
 		w.Header().Set("Content-Type", ct)
 	}
 	// Strong: it changes whenever the file's size or modification time does.
 	w.Header().Set("ETag", fmt.Sprintf(`"%x-%x"`, info.Size(), info.ModTime().UnixNano()))
 	http.ServeContent(w, r, req.res.Path, info.ModTime(), f)
+}
+
+// assetTypes fixes the Content-Type of common extensions to what Express
+// sends for twilio-run (R12), independent of the machine's /etc/mime.types,
+// which mime.TypeByExtension would otherwise consult.
+var assetTypes = map[string]string{
+	".html":  "text/html; charset=UTF-8",
+	".htm":   "text/html; charset=UTF-8",
+	".css":   "text/css; charset=UTF-8",
+	".js":    "application/javascript; charset=UTF-8",
+	".mjs":   "application/javascript; charset=UTF-8",
+	".json":  "application/json; charset=UTF-8",
+	".map":   "application/json; charset=UTF-8",
+	".txt":   "text/plain; charset=UTF-8",
+	".csv":   "text/csv; charset=UTF-8",
+	".md":    "text/markdown; charset=UTF-8",
+	".xml":   "application/xml",
+	".svg":   "image/svg+xml",
+	".png":   "image/png",
+	".jpg":   "image/jpeg",
+	".jpeg":  "image/jpeg",
+	".gif":   "image/gif",
+	".webp":  "image/webp",
+	".ico":   "image/x-icon",
+	".pdf":   "application/pdf",
+	".mp3":   "audio/mpeg",
+	".wav":   "audio/wav",
+	".mp4":   "video/mp4",
+	".woff":  "font/woff",
+	".woff2": "font/woff2",
+	".wasm":  "application/wasm",
+}
+
+func assetType(p string) string {
+	ext := strings.ToLower(path.Ext(p))
+	if t, ok := assetTypes[ext]; ok {
+		return t
+	}
+	return mime.TypeByExtension(ext)
 }

@@ -21,11 +21,13 @@ func (s headerStats) tooLarge(maxBytes, maxCount int) bool {
 	return (maxBytes > 0 && s.bytes > maxBytes) || (maxCount > 0 && s.count > maxCount)
 }
 
-// measureRequestHeaders measures the request's header block, Host included.
-// net/http keeps every line's name and value, so the sum equals the raw
-// block's size for a request without optional whitespace.
+// measureRequestHeaders measures the request's header block, request line
+// and Host included (as Node's own limit counts it). net/http keeps every
+// line's name and value, so the sum equals the raw block's size for a
+// request without optional whitespace. A 50 KB query string is thus refused
+// here, before any parser sees it.
 func measureRequestHeaders(r *http.Request) headerStats {
-	var s headerStats
+	s := headerStats{bytes: len(r.Method) + len(r.RequestURI) + len(r.Proto) + len("  \r\n")}
 	if r.Host != "" {
 		s.add("Host", r.Host)
 	}
