@@ -35,9 +35,9 @@ func rawRequest(t *testing.T, addr, raw string) int {
 // serving.
 func TestHostileRequests_R13_R20_R62(t *testing.T) {
 	s := startServer(t, map[string]string{
-		"functions/echo.js":  `exports.handler = (c, e, cb) => { console.log('INVOKED'); cb(null, e); };`,
-		"assets/public.txt":  "public",
-		"functions/ok.js":    `exports.handler = (c, e, cb) => cb(null, 'ok');`,
+		"functions/echo.js":    `exports.handler = (c, e, cb) => { console.log('INVOKED'); cb(null, e); };`,
+		"assets/public.txt":    "public",
+		"functions/ok.js":      `exports.handler = (c, e, cb) => cb(null, 'ok');`,
 		"assets/private/a.txt": "x",
 	}, false, nil)
 	addr := s.Addr().String()
