@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -112,3 +113,74 @@ func jsString(s string) string {
 // queryRandomN is the number of random query strings; raise it locally to
 // hunt for divergences.
 var queryRandomN = 3000
+
+var formTokens = []string{
+	"a", "b", "0", "1", "=", "=", "&", "&", "+", "%", "%4", "%41", "%2B", "%26", "%3D",
+	"%FF", "%C3", "%C3%A9", "%E4%B8%AD", "%ZZ", "é", "\xff", "\xe2\x82", "中", "😀",
+	"[", "]", "z[k]", "__proto__", "constructor", "%F0%9F%98%80", "%ED%A0%80", "\xc3",
+}
+
+func formCorpus() [][]byte {
+	c := [][]byte{
+		nil, []byte("a=1"), []byte("a=1&a=2&a=3"), []byte("z[k]=5"), []byte("q=hello+world"),
+		[]byte("a=%ZZ%41"), []byte("é=%FF"), []byte("&&a&&=&"), []byte("=x"), []byte("a"),
+		[]byte("x=%E4%B8%AD%"), []byte("中=%C3é"), []byte(strings.Repeat("k=v&", 1200)),
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 4000 {
+		c = append(c, []byte(randomFrom(r, formTokens, 1+r.IntN(16))))
+	}
+	return c
+}
+
+// TestParseForm_R18_MatchesNodeQuerystring compares ParseForm with Node's
+// querystring.parse as body-parser (extended: false) calls it, including
+// the UTF-8 decoding of the body and body-parser's parameter count.
+func TestParseForm_R18_MatchesNodeQuerystring(t *testing.T) {
+	corpus := formCorpus()
+	want := runNode(t, nodeReadStdin+`const querystring = require('querystring');
+process.stdout.write(JSON.stringify(input.map(b64 => {
+  const s = Buffer.from(b64 || '', 'base64').toString('utf8');
+  let count = 0, index = 0;
+  while ((index = s.indexOf('&', index)) !== -1) { count++; index++; }
+  const obj = s.length ? querystring.parse(s, undefined, undefined, {maxKeys: 1000}) : {};
+  return (s.length ? count + 1 : 0) + ' ' + JSON.stringify(obj);
+})));`, corpus)
+	fails := 0
+	for i, b := range corpus {
+		obj, n := ParseForm(b, 1000)
+		got := strconv.Itoa(n) + " " + string(obj)
+		if got != want[i] {
+			fails++
+			if fails <= 20 {
+				t.Errorf("ParseForm(%q)\n got %s\nwant %s", b, got, want[i])
+			}
+		}
+	}
+	if fails > 0 {
+		t.Errorf("%d of %d differ", fails, len(corpus))
+	}
+}
+
+// TestDecodeURIComponent_R25_MatchesJavaScript checks the URI decoder the
+// cookie, qs and form parsers share against JavaScript's own.
+func TestDecodeURIComponent_R25_MatchesJavaScript(t *testing.T) {
+	var corpus []string
+	r := rand.New(rand.NewPCG(8, 9))
+	toks := []string{"a", "%", "%4", "%41", "%C3", "%A9", "%C3%A9", "%E2%82%AC", "%E2%82", "%ED%A0%80",
+		"%F0%9F%98%80", "%F4%90%80%80", "%C0%80", "%EF%BF%BD", "%FF", "%80", "é", "%2", "%zz", "+"}
+	for range 3000 {
+		corpus = append(corpus, randomFrom(r, toks, 1+r.IntN(6)))
+	}
+	want := runNode(t, nodeReadStdin+`
+process.stdout.write(JSON.stringify(input.map(s => { try { return 'ok ' + decodeURIComponent(s); } catch (e) { return 'throws'; } })));`, corpus)
+	for i, s := range corpus {
+		got := "throws"
+		if d, ok := decodeURIComponent(s); ok {
+			got = "ok " + d
+		}
+		if got != want[i] {
+			t.Errorf("decodeURIComponent(%q) = %q, want %q", s, got, want[i])
+		}
+	}
+}

@@ -78,11 +78,11 @@ func parseQuerystring(qs string, maxKeys int) *formObject {
 	var (
 		lastPos, encodeCheck   int
 		eqSeen                 bool
-		key, value             strings.Builder
+		key, value             []byte // reused between pairs
 		keyEncoded, valEncoded bool
 	)
 	addKeyVal := func() {
-		k, v := key.String(), value.String()
+		k, v := string(key), string(value)
 		if len(k) > 0 && keyEncoded {
 			k = nodeDecode(k)
 		}
@@ -97,8 +97,8 @@ func parseQuerystring(qs string, maxKeys int) *formObject {
 			end := i
 			if !eqSeen {
 				if lastPos < end {
-					key.WriteString(qs[lastPos:end])
-				} else if key.Len() == 0 {
+					key = append(key, qs[lastPos:end]...)
+				} else if len(key) == 0 {
 					// An empty part between separators still uses up a pair.
 					pairs--
 					if pairs == 0 {
@@ -109,7 +109,7 @@ func parseQuerystring(qs string, maxKeys int) *formObject {
 					continue
 				}
 			} else if lastPos < end {
-				value.WriteString(qs[lastPos:end])
+				value = append(value, qs[lastPos:end]...)
 			}
 			addKeyVal()
 			pairs--
@@ -117,8 +117,7 @@ func parseQuerystring(qs string, maxKeys int) *formObject {
 				return obj
 			}
 			keyEncoded, valEncoded = false, false
-			key.Reset()
-			value.Reset()
+			key, value = key[:0], value[:0]
 			encodeCheck = 0
 			lastPos = i + 1
 			eqSeen = false
@@ -128,7 +127,7 @@ func parseQuerystring(qs string, maxKeys int) *formObject {
 			if code == '=' {
 				eqSeen = true
 				if lastPos < i {
-					key.WriteString(qs[lastPos:i])
+					key = append(key, qs[lastPos:i]...)
 				}
 				encodeCheck = 0
 				lastPos = i + 1
@@ -151,18 +150,18 @@ func parseQuerystring(qs string, maxKeys int) *formObject {
 			}
 			if code == '+' {
 				if lastPos < i {
-					key.WriteString(qs[lastPos:i])
+					key = append(key, qs[lastPos:i]...)
 				}
-				key.WriteByte(' ')
+				key = append(key, ' ')
 				lastPos = i + 1
 				continue
 			}
 		}
 		if code == '+' {
 			if lastPos < i {
-				value.WriteString(qs[lastPos:i])
+				value = append(value, qs[lastPos:i]...)
 			}
-			value.WriteByte(' ')
+			value = append(value, ' ')
 			lastPos = i + 1
 		} else if !valEncoded {
 			if code == '%' {
@@ -181,11 +180,11 @@ func parseQuerystring(qs string, maxKeys int) *formObject {
 	}
 	if lastPos < len(qs) {
 		if !eqSeen {
-			key.WriteString(qs[lastPos:])
+			key = append(key, qs[lastPos:]...)
 		} else {
-			value.WriteString(qs[lastPos:])
+			value = append(value, qs[lastPos:]...)
 		}
-	} else if !eqSeen && key.Len() == 0 {
+	} else if !eqSeen && len(key) == 0 {
 		return obj
 	}
 	addKeyVal()

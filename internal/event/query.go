@@ -289,7 +289,19 @@ func (p *qsParser) parse(str string) *jsVal {
 	temp := p.parseValues(str)
 	obj := newObject()
 	for _, i := range temp.ordered() {
-		if nv := p.parseKeys(temp.keys[i], temp.vals[i]); nv != nil {
+		key := temp.keys[i]
+		if key != "" && strings.IndexByte(key, '[') < 0 && p.lim.Depth > 0 {
+			// Fast path for the common flat key: parseObject would build
+			// {key: val} and merging it into obj without that key is a set.
+			if key == "__proto__" {
+				continue
+			}
+			if _, exists := obj.obj.get(key); !exists {
+				obj.obj.set(key, temp.vals[i])
+				continue
+			}
+		}
+		if nv := p.parseKeys(key, temp.vals[i]); nv != nil {
 			obj = p.merge(obj, nv)
 		}
 	}
