@@ -468,3 +468,30 @@ func TestStrayErrorAfterCallbackIsLoggedR43(t *testing.T) {
 		t.Errorf("worker was replaced (pid %s → %s): stray errors must not kill it", pid, got)
 	}
 }
+
+func TestOversizedOutputDoesNotKillWorker(t *testing.T) {
+	p := newProject(t, map[string]string{
+		"functions/biglog.js":    fn(`console.log("x".repeat(3 << 20)); callback(null, process.pid)`),
+		"functions/bigheader.js": fn(`callback(null, new Twilio.Response().appendHeader("X", "y".repeat(2 << 20)))`),
+		"functions/bigerror.js":  fn(`callback(new Error("e".repeat(2 << 20)))`),
+		"functions/pid.js":       fn(`callback(null, process.pid)`),
+	})
+	rec := &recorder{}
+	pool := startPool(t, p, rec)
+	pid := string(invoke(t, pool, p.inv("pid")).Body)
+	if r := invoke(t, pool, p.inv("biglog")); string(r.Body) != pid {
+		t.Fatalf("biglog: %s", r.Body)
+	}
+	if r := invoke(t, pool, p.inv("bigheader")); r.Kind != Failure || r.Error == nil || !strings.Contains(r.Error.Message, "headers are larger than 1 MiB") {
+		t.Fatalf("bigheader: %+v", r)
+	}
+	if r := invoke(t, pool, p.inv("bigerror")); r.Kind != Failure || r.Error == nil || !strings.HasSuffix(r.Error.Message, "(truncated)") {
+		t.Fatalf("bigerror: %+v", r.Kind)
+	}
+	if got := string(invoke(t, pool, p.inv("pid")).Body); got != pid {
+		t.Errorf("worker replaced: %s → %s", pid, got)
+	}
+	if got := rec.waitFor(t, "xxxxxxxx"); !strings.HasSuffix(got.Msg, "(truncated)") || got.Attrs["invocation"] != "RQ-biglog" {
+		t.Errorf("big log record: len %d attrs %v", len(got.Msg), got.Attrs)
+	}
+}

@@ -324,16 +324,21 @@ func (p *Pool) Invoke(ctx context.Context, inv Invocation) (*Reply, error) {
 	defer p.done()
 
 	id := p.nextID.Add(1)
-	hdr, err := json.Marshal(invokeHeader{
-		Type: "invoke", ID: id, Inv: inv.ID, File: inv.File, Rel: inv.Rel, Path: inv.Path,
-		Headers: rawOrNull(inv.Headers), Cookies: rawOrNull(inv.Cookies),
-		Query: rawOrNull(inv.Query), Form: rawOrNull(inv.Form),
-		HasJSON: inv.JSONBody != nil,
-	})
+	h := invokeHeader{Type: "invoke", ID: id, Inv: inv.ID, File: inv.File, Rel: inv.Rel, Path: inv.Path}
+	parts := [5][]byte{inv.Headers, inv.Cookies, inv.Query, inv.Form, inv.JSONBody}
+	var body []byte
+	for i, part := range parts {
+		h.Parts[i] = -1
+		if part != nil {
+			h.Parts[i] = len(part)
+			body = append(body, part...)
+		}
+	}
+	hdr, err := json.Marshal(h)
 	if err != nil {
 		return nil, fmt.Errorf("encode invocation: %w", err)
 	}
-	msg, err := encodeFrame(hdr, inv.JSONBody)
+	msg, err := encodeFrame(hdr, body)
 	if err != nil {
 		return nil, fmt.Errorf("encode invocation: %w", err)
 	}
@@ -378,14 +383,6 @@ func (p *Pool) done() {
 		p.drained = make(chan struct{})
 	}
 	p.mu.Unlock()
-}
-
-// rawOrNull keeps invalid or empty raw JSON out of the header encoding.
-func rawOrNull(b json.RawMessage) json.RawMessage {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
 }
 
 // InFlight reports how many invocations are running.

@@ -3,7 +3,6 @@ package worker
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -237,7 +236,7 @@ func (w *proc) handle(h *inHeader, body []byte) error {
 	case "pong":
 		w.lastPong.Store(time.Now().UnixNano())
 	case "log":
-		w.logFromChild(h)
+		w.logFromChild(h, string(body))
 	case "reply":
 		rep, err := h.toReply(body)
 		if err != nil {
@@ -258,7 +257,7 @@ func (w *proc) handle(h *inHeader, body []byte) error {
 	return nil
 }
 
-func (w *proc) logFromChild(h *inHeader) {
+func (w *proc) logFromChild(h *inHeader, msg string) {
 	var level slog.Level
 	switch h.Level {
 	case "debug":
@@ -274,7 +273,7 @@ func (w *proc) logFromChild(h *inHeader) {
 	if h.ID != nil {
 		attrs = append(attrs, "invocation", h.Inv, "function", h.Function)
 	}
-	w.p.log.Log(context.Background(), level, h.Msg, attrs...)
+	w.p.log.Log(context.Background(), level, msg, attrs...)
 }
 
 // readLines logs what the process prints; it never touches the frame channel.
@@ -441,5 +440,3 @@ func (t *tail) String() string {
 	}
 	return s
 }
-
-var _ = json.Marshal

@@ -29,20 +29,19 @@ type initResource struct {
 	File string `json:"file"`
 }
 
-// invokeHeader asks the worker to run a handler; the frame body is the raw
-// JSON request body (if any) so JavaScript parses it itself.
+// invokeHeader asks the worker to run a handler. The event parts travel in
+// the body, not the header, so a large form or JSON body is not limited by
+// the header size: Parts holds the byte length of each of headers, cookies,
+// query, form and the JSON body, in that order, concatenated in the body
+// (-1 for an absent part). JavaScript parses the JSON body itself (R18).
 type invokeHeader struct {
-	Type    string          `json:"type"`
-	ID      uint64          `json:"id"`
-	Inv     string          `json:"inv"`
-	File    string          `json:"file"`
-	Rel     string          `json:"rel"`
-	Path    string          `json:"path"`
-	Headers json.RawMessage `json:"headers"`
-	Cookies json.RawMessage `json:"cookies"`
-	Query   json.RawMessage `json:"query"`
-	Form    json.RawMessage `json:"form"`
-	HasJSON bool            `json:"hasJSON"`
+	Type  string `json:"type"`
+	ID    uint64 `json:"id"`
+	Inv   string `json:"inv"`
+	File  string `json:"file"`
+	Rel   string `json:"rel"`
+	Path  string `json:"path"`
+	Parts [5]int `json:"parts"`
 }
 
 type idHeader struct {
@@ -62,8 +61,7 @@ type inHeader struct {
 	ID *uint64 `json:"id"`
 
 	// log
-	Level    string `json:"level"`
-	Msg      string `json:"msg"`
+	Level    string `json:"level"` // the message is the body
 	Inv      string `json:"inv"`
 	Function string `json:"fn"`
 

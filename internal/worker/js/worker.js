@@ -18,9 +18,19 @@ const als = new AsyncLocalStorage();
 const output = new net.Socket({ fd: 4, readable: false, writable: true });
 output.on('error', () => process.exit(1)); // Go is gone
 
+// Go's frame limits (frame.go); a frame over them would get the worker killed.
+const MAX_HEADER = 1 << 20;
+const MAX_BODY = 64 << 20;
+
 function send(header, body) {
-  const h = Buffer.from(JSON.stringify(header), 'utf8');
-  const b = body == null ? null : body;
+  let h = Buffer.from(JSON.stringify(header), 'utf8');
+  let b = body == null ? null : body;
+  if (header.type === 'reply' && (h.length > MAX_HEADER || (b && b.length > MAX_BODY))) {
+    const what = h.length > MAX_HEADER ? 'headers are larger than 1 MiB' : 'body is larger than 64 MiB';
+    const e = new Error(`the Function's response ${what}`);
+    h = Buffer.from(JSON.stringify({ type: 'reply', id: header.id, ...failureReply(e) }), 'utf8');
+    b = null;
+  }
   const prefix = Buffer.allocUnsafe(8);
   prefix.writeUInt32BE(h.length, 0);
   prefix.writeUInt32BE(b ? b.length : 0, 4);
@@ -88,14 +98,24 @@ function dispatch(h, body) {
 
 function log(level, msg, st) {
   st = st === undefined ? als.getStore() : st;
-  send({
-    type: 'log',
-    id: st ? st.id : null,
-    inv: st ? st.inv : undefined,
-    fn: st ? st.path : undefined,
-    level,
-    msg,
-  });
+  // The message goes in the body: a huge console.log must not exceed the header limit.
+  send(
+    {
+      type: 'log',
+      id: st ? st.id : null,
+      inv: st ? st.inv : undefined,
+      fn: st ? st.path : undefined,
+      level,
+    },
+    Buffer.from(truncate(msg, MAX_LOG), 'utf8'),
+  );
+}
+
+const MAX_LOG = 1 << 20;
+const MAX_ERROR_TEXT = 64 << 10;
+
+function truncate(s, n) {
+  return s.length > n ? s.slice(0, n) + '… (truncated)' : s;
 }
 
 // R70: console.log/info → info, warn → warn, error → error, debug → debug.
@@ -289,9 +309,9 @@ function run(st, h, body) {
   };
 
   // R16/R19: spread (not Object.assign) so a "__proto__" key stays a plain key.
-  const base = project.eventRequest ? { request: { headers: h.headers || {}, cookies: h.cookies || {} } } : {};
-  const json = h.hasJSON ? JSON.parse(body.toString('utf8')) : null;
-  const event = { ...base, ...(h.query || {}), ...(h.form || {}), ...(json || {}) };
+  const [headers, cookies, query, form, json] = splitParts(h.parts, body);
+  const base = project.eventRequest ? { request: { headers: headers || {}, cookies: cookies || {} } } : {};
+  const event = { ...base, ...(query || {}), ...(form || {}), ...(json || {}) };
 
   const callback = (err, payload) => {
     if (st.cancelled) {
@@ -317,6 +337,17 @@ function run(st, h, body) {
   }
 }
 
+// splitParts parses the event parts Go concatenated in the invoke body.
+function splitParts(lens, body) {
+  let off = 0;
+  return lens.map((n) => {
+    if (n < 0) return null;
+    const part = JSON.parse(body.toString('utf8', off, off + n));
+    off += n;
+    return part;
+  });
+}
+
 function finish(st, reply) {
   if (st.finished || st.cancelled) return;
   st.finished = true;
@@ -337,7 +368,11 @@ function failureReply(err) {
     return {
       kind: 'failure',
       bodyKind: 'none',
-      error: { name: err.name, message: err.message, stack: typeof err.stack === 'string' ? err.stack : '' },
+      error: {
+        name: truncate(err.name, MAX_ERROR_TEXT),
+        message: truncate(err.message, MAX_ERROR_TEXT),
+        stack: typeof err.stack === 'string' ? truncate(err.stack, MAX_ERROR_TEXT) : '',
+      },
     };
   }
   // callback('text') → text; callback({…}) or a number → JSON (R40).
