@@ -229,12 +229,13 @@ func (p *Pool) supervise(i int, w *proc) {
 			p.log.Error(fmt.Sprintf("worker %d exited (%s); restarting it", w.pid, w.exitStatus()),
 				"worker", w.pid, "stderr", w.stderr.String())
 		}
-		// A worker that dies soon after starting points at a broken project:
-		// back off so we do not spin the CPU restarting it.
-		if time.Since(w.started) > 10*time.Second {
+		// A worker that dies on its own before taking any invocation points at
+		// a broken project or environment: back off so we do not spin the
+		// CPU restarting it. One killed by a Function restarts at once.
+		quick := !w.invoked.Load() && time.Since(w.started) < 10*time.Second
+		if !quick {
 			backoff = 100 * time.Millisecond
 		}
-		quick := time.Since(w.started) < 2*time.Second
 		for attempt := 0; ; attempt++ {
 			if quick || attempt > 0 {
 				if !p.sleep(backoff) {

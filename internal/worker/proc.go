@@ -35,6 +35,7 @@ type proc struct {
 	exited chan struct{}  // closed once the process is reaped and its pipes are drained
 
 	dead     atomic.Bool // killed or exited: take no new invocations
+	invoked  atomic.Bool // it was given at least one invocation
 	load     atomic.Int64
 	lastPong atomic.Int64 // unix nanoseconds
 
@@ -325,6 +326,7 @@ func (w *proc) register(id uint64, c *call) bool {
 	}
 	w.pending[id] = c
 	w.load.Add(1)
+	w.invoked.Store(true)
 	return true
 }
 
