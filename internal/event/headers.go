@@ -21,36 +21,25 @@ const (
 	TwilioRun
 )
 
-// restrictedExact is twilio-run's exact-match list (R23).
-var restrictedExact = [...]string{
-	"via", "referer", "transfer-encoding", "proxy-authorization",
-	"proxy-authenticate", "x-real-ip", "connection", "proxy-connection",
-	"expect", "trailer", "upgrade",
-}
-
-// restrictedPrefixes are plain string prefixes of the lowercased name; note
-// "x-amz" has no dash, so x-amzn-* goes too (R23).
-var restrictedPrefixes = [...]string{
-	"i-twilio-", "i-t-", "ot-", "x-amz", "x-forwarded-", "x-accel-",
-}
-
 // Restricted reports whether a lower-cased header name is removed from
 // event.request.headers under policy p.
 func (p HeaderPolicy) Restricted(lowerName string) bool {
-	if lowerName == "host" {
+	switch lowerName {
+	case "host":
 		return p != TwilioRun // R23: only twilio-run keeps host
+	case "via", "referer", "transfer-encoding", "proxy-authorization",
+		"proxy-authenticate", "x-real-ip", "connection", "proxy-connection",
+		"expect", "trailer", "upgrade":
+		return true // twilio-run's exact list, all documented for production
 	}
-	for _, n := range restrictedExact {
-		if lowerName == n {
-			return true
-		}
-	}
-	for _, pre := range restrictedPrefixes {
-		if strings.HasPrefix(lowerName, pre) {
-			return true
-		}
-	}
-	return false
+	// Plain string prefixes of the lowercased name; "x-amz" has no dash, so
+	// x-amzn-* goes too (R23).
+	return strings.HasPrefix(lowerName, "x-forwarded-") ||
+		strings.HasPrefix(lowerName, "x-accel-") ||
+		strings.HasPrefix(lowerName, "i-twilio-") ||
+		strings.HasPrefix(lowerName, "i-t-") ||
+		strings.HasPrefix(lowerName, "ot-") ||
+		strings.HasPrefix(lowerName, "x-amz")
 }
 
 // Headers builds event.request.headers (R22–R24) from Go's parsed header
