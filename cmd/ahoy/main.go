@@ -66,6 +66,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ahoy:", err)
 		return 2
 	}
+	cfg.Watch = dev && !cli.Dev.NoWatch
 	cfg.Logger = logs.New(stderr, dev, slog.LevelInfo)
 	cfg.Out = stdout
 	return serve(cfg, stderr)
@@ -111,7 +112,10 @@ type CLI struct {
 type ServeCmd struct{ ServeFlags }
 
 // DevCmd is `ahoy dev`.
-type DevCmd struct{ ServeFlags }
+type DevCmd struct {
+	ServeFlags
+	NoWatch bool `help:"Do not reload when Functions, Assets, package.json or the env file change."`
+}
 
 // VersionCmd is `ahoy version`.
 type VersionCmd struct{}

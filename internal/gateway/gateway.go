@@ -69,7 +69,8 @@ type Config struct {
 	TrustProxy bool
 	// Unprotected turns signature checks off (R65) for local experiments.
 	Unprotected bool
-	// AuthToken signs requests to protected resources (R67).
+	// AuthToken signs requests to protected resources (R67); "" means the
+	// project's AUTH_TOKEN from .env.
 	AuthToken string
 	// DomainName is context.DOMAIN_NAME; its host part is the cookie Domain (R54).
 	DomainName string
@@ -91,16 +92,19 @@ func Defaults() Config {
 	}
 }
 
-// routes is what one snapshot serves: swapped as a whole.
+// routes is what one snapshot serves: swapped as a whole, so a request runs
+// its Function on the workers that loaded the same snapshot it was routed by.
 type routes struct {
 	snap *project.Snapshot
 	root *os.Root // the project directory; Assets are opened through it
+	inv  Invoker  // runs this snapshot's Functions
+	// authToken checks signatures: the configured token or the snapshot's AUTH_TOKEN.
+	authToken string
 }
 
 // Handler is the gateway. Create it with New.
 type Handler struct {
 	cfg      Config
-	inv      Invoker
 	routes   atomic.Pointer[routes]
 	inFlight atomic.Int64
 	cookies  setcookie.Rules
@@ -112,22 +116,26 @@ func New(cfg Config, snap *project.Snapshot, inv Invoker) (*Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	h := &Handler{cfg: cfg, inv: inv, log: cfg.Logger}
+	h := &Handler{cfg: cfg, log: cfg.Logger}
 	h.cookies = setcookie.Rules{Domain: hostOnly(cfg.DomainName)}
-	if err := h.Swap(snap); err != nil {
+	if err := h.Swap(snap, inv); err != nil {
 		return nil, err
 	}
 	return h, nil
 }
 
-// Swap makes snap the routes for new requests; requests in flight finish on
-// the snapshot they started with.
-func (h *Handler) Swap(snap *project.Snapshot) error {
+// Swap makes snap, served through inv, the routes for new requests; requests
+// in flight finish on the snapshot and invoker they started with.
+func (h *Handler) Swap(snap *project.Snapshot, inv Invoker) error {
 	root, err := os.OpenRoot(snap.Dir)
 	if err != nil {
 		return fmt.Errorf("open project directory: %w", err)
 	}
-	old := h.routes.Swap(&routes{snap: snap, root: root})
+	token := h.cfg.AuthToken
+	if token == "" {
+		token = EnvValue(snap, "AUTH_TOKEN")
+	}
+	old := h.routes.Swap(&routes{snap: snap, root: root, inv: inv, authToken: token})
 	if old != nil {
 		// Requests still reading through the old root keep their open files.
 		_ = old.root.Close()
@@ -200,7 +208,7 @@ func (h *Handler) serve(w *recorder, r *http.Request, req *request) {
 	if !ok {
 		return
 	}
-	if res.Visibility == project.Protected && !h.cfg.Unprotected && !h.signed(r, body) {
+	if res.Visibility == project.Protected && !h.cfg.Unprotected && !h.signed(r, req.routes, body) {
 		plain(w, http.StatusForbidden, "Forbidden: invalid or missing X-Twilio-Signature") // R65, R66
 		return
 	}
@@ -266,8 +274,19 @@ func (h *Handler) preflight(w *recorder) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// EnvValue returns the value of key in the project's .env ("" if unset).
+func EnvValue(snap *project.Snapshot, key string) string {
+	v := ""
+	for _, e := range snap.Env {
+		if e.Key == key {
+			v = e.Value
+		}
+	}
+	return v
+}
+
 // signed checks X-Twilio-Signature against the public URL (R66–R68).
-func (h *Handler) signed(r *http.Request, body []byte) bool {
+func (h *Handler) signed(r *http.Request, routes *routes, body []byte) bool {
 	wr := webhook.Request{URL: h.publicURL(r), Signature: r.Header.Get("X-Twilio-Signature"), Body: body}
 	if r.Method == http.MethodPost && event.IsForm(r.Header.Get("Content-Type")) {
 		form, err := url.ParseQuery(string(body))
@@ -276,7 +295,7 @@ func (h *Handler) signed(r *http.Request, body []byte) bool {
 		}
 		wr.Form = form
 	}
-	return webhook.Validator{AuthToken: h.cfg.AuthToken}.Valid(wr)
+	return webhook.Validator{AuthToken: routes.authToken}.Valid(wr)
 }
 
 // publicURL rebuilds the URL the client requested: the configured public

@@ -25,14 +25,14 @@ func (h *Handler) invoke(w *recorder, r *http.Request, req *request, body []byte
 	}
 	defer h.inFlight.Add(-1)
 
-	inv, msg := h.buildInvocation(r, req, body)
-	if msg != "" {
-		plain(w, http.StatusBadRequest, msg)
+	inv, status, msg := h.buildInvocation(r, req, body)
+	if status != 0 {
+		plain(w, status, msg)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Timeout)
 	defer cancel()
-	reply, err := h.inv.Invoke(ctx, inv)
+	reply, err := req.routes.inv.Invoke(ctx, inv)
 	switch {
 	case err == nil:
 		h.writeReply(w, r, req, reply)
@@ -54,9 +54,9 @@ func (h *Handler) invoke(w *recorder, r *http.Request, req *request, body []byte
 }
 
 // buildInvocation turns the request into the parts of event (R16–R25). A
-// non-empty message means the request is malformed (400).
-func (h *Handler) buildInvocation(r *http.Request, req *request, body []byte) (worker.Invocation, string) {
-	inv := worker.Invocation{
+// non-zero status means the request is malformed and msg says why.
+func (h *Handler) buildInvocation(r *http.Request, req *request, body []byte) (inv worker.Invocation, status int, msg string) {
+	inv = worker.Invocation{
 		ID:   req.id,
 		File: req.res.File,
 		Rel:  req.res.Rel,
@@ -70,24 +70,24 @@ func (h *Handler) buildInvocation(r *http.Request, req *request, body []byte) (w
 		inv.Query = event.ParseQuery(q, event.DefaultQueryLimits())
 	}
 	if len(body) == 0 {
-		return inv, ""
+		return inv, 0, ""
 	}
 	ct := r.Header.Get("Content-Type")
 	switch {
 	case event.IsJSON(ct):
 		if err := event.CheckJSON(body); err != nil {
-			return inv, err.Error()
+			return inv, http.StatusBadRequest, err.Error()
 		}
 		inv.JSONBody = body
 	case event.IsForm(ct):
 		form, n := event.ParseForm(body, maxFormParams)
 		if n > maxFormParams {
-			return inv, fmt.Sprintf("too many form parameters: at most %d", maxFormParams)
+			return inv, http.StatusRequestEntityTooLarge, fmt.Sprintf("too many form parameters: at most %d", maxFormParams) // as body-parser answers
 		}
 		inv.Form = form
 	}
 	// R18: any other content type leaves the body out of event.
-	return inv, ""
+	return inv, 0, ""
 }
 
 // isBrowser tells browsers from programs the way twilio-run's user-agent

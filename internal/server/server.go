@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/ahoy-run/ahoy/internal/gateway"
@@ -34,19 +35,31 @@ type Config struct {
 	Logger     *slog.Logger
 	// Out receives the one-line "listening" message.
 	Out io.Writer
+	// Watch reloads the project when its files change (dev mode, R14).
+	Watch bool
+	// WatchDebounce groups bursts of file events; 0 means 250ms (twilio-run's).
+	WatchDebounce time.Duration
 }
 
 // Server is a started Ahoy: listening, with warm workers.
 type Server struct {
 	cfg     Config
-	snap    *project.Snapshot
-	pool    *worker.Pool
+	gwCfg   gateway.Config
+	domain  string
 	gw      *gateway.Handler
 	http    *http.Server
 	ln      net.Listener
 	log     *slog.Logger
 	stopped chan struct{}
 	serr    error
+
+	stopWatch context.CancelFunc
+	watching  sync.WaitGroup
+
+	mu       sync.Mutex // guards snap and pool, which a reload replaces
+	snap     *project.Snapshot
+	pool     *worker.Pool
+	retiring sync.WaitGroup // old pools draining after a reload
 }
 
 // Start loads the project, starts the workers and begins listening. It
@@ -57,25 +70,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	snap, err := project.Load(project.Options{Dir: cfg.Dir, EnvFile: cfg.EnvFile})
+	gw := cfg.Gateway
+	gw.Logger = log
+	snap, err := load(cfg, gw)
 	if err != nil {
 		return nil, err
 	}
 	for _, w := range snap.Warnings {
 		log.Warn(w)
 	}
-	env := envMap(snap.Env)
-	protected := countProtected(snap)
-	gw := cfg.Gateway
-	gw.Logger = log
-	if gw.AuthToken == "" {
-		gw.AuthToken = env["AUTH_TOKEN"]
-	}
-	if protected > 0 && !gw.Unprotected && gw.AuthToken == "" {
-		return nil, fmt.Errorf("%d protected Function(s) or Asset(s) need AUTH_TOKEN to check X-Twilio-Signature: set AUTH_TOKEN in %s, or pass --unprotected for local experiments", protected, envFileName(snap))
-	}
-	if gw.Unprotected && protected > 0 {
-		log.Warn(fmt.Sprintf("--unprotected: %d protected Function(s)/Asset(s) are served WITHOUT signature checks; never expose this server", protected))
+	if n := countProtected(snap); gw.Unprotected && n > 0 {
+		log.Warn(fmt.Sprintf("--unprotected: %d protected Function(s)/Asset(s) are served WITHOUT signature checks; never expose this server", n))
 	}
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
@@ -87,27 +92,21 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		domain = displayHost(ln.Addr().(*net.TCPAddr), cfg.Host)
 	}
 	gw.DomainName = domain
+	s := &Server{cfg: cfg, gwCfg: gw, domain: domain, ln: ln, log: log, stopped: make(chan struct{}), snap: snap}
 
-	pool, err := worker.Start(ctx, worker.Options{
-		Node:     cfg.Node,
-		Count:    cfg.Workers,
-		MemoryMB: cfg.WorkerMB,
-		// A blocked event loop is killed once it has outlived the execution limit (R44).
-		Unresponsive: max(gw.Timeout, time.Second),
-		Project:      workerProject(snap, domain),
-		Logger:       log,
-	})
+	pool, err := worker.Start(ctx, s.workerOptions(snap))
 	if err != nil {
 		_ = ln.Close()
 		return nil, err
 	}
+	s.pool = pool
 	h, err := gateway.New(gw, snap, pool)
 	if err != nil {
 		_ = ln.Close()
 		_ = pool.Close(context.Background())
 		return nil, err
 	}
-	s := &Server{cfg: cfg, snap: snap, pool: pool, gw: h, ln: ln, log: log, stopped: make(chan struct{})}
+	s.gw = h
 	s.http = &http.Server{
 		Handler: h,
 		// Slow-loris safety: a client must send its headers and body in time.
@@ -125,6 +124,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			s.serr = err
 		}
 	}()
+	wctx, cancel := context.WithCancel(context.Background())
+	s.stopWatch = cancel
+	if cfg.Watch {
+		if err := s.watch(wctx); err != nil {
+			log.Warn("cannot watch the project for changes; restart ahoy after editing", "error", err)
+		}
+	}
 	if cfg.Out != nil {
 		fmt.Fprintf(cfg.Out, "ahoy: serving %d Functions and %d Assets from %s on http://%s (%d workers)\n",
 			len(snap.Functions), len(snap.Assets), snap.Dir, ln.Addr(), poolSize(cfg.Workers))
@@ -132,34 +138,93 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// load scans the project and checks what the settings need of it.
+func load(cfg Config, gw gateway.Config) (*project.Snapshot, error) {
+	snap, err := project.Load(project.Options{Dir: cfg.Dir, EnvFile: cfg.EnvFile})
+	if err != nil {
+		return nil, err
+	}
+	protected := countProtected(snap)
+	if protected > 0 && !gw.Unprotected && gw.AuthToken == "" && gateway.EnvValue(snap, "AUTH_TOKEN") == "" {
+		return nil, fmt.Errorf("%d protected Function(s) or Asset(s) need AUTH_TOKEN to check X-Twilio-Signature: set AUTH_TOKEN in %s, or pass --unprotected for local experiments", protected, envFileName(snap))
+	}
+	return snap, nil
+}
+
+func (s *Server) workerOptions(snap *project.Snapshot) worker.Options {
+	return worker.Options{
+		Node:     s.cfg.Node,
+		Count:    s.cfg.Workers,
+		MemoryMB: s.cfg.WorkerMB,
+		// A blocked event loop is killed once it has outlived the execution limit (R44).
+		Unresponsive: max(s.gwCfg.Timeout, time.Second),
+		Project:      workerProject(snap, s.domain),
+		Logger:       s.log,
+	}
+}
+
+// Reload rescans the project and serves it from fresh workers: new requests
+// go to the new snapshot at once, requests in flight finish on the old
+// workers, which then stop. On error the previous version keeps serving.
+func (s *Server) Reload(ctx context.Context) error {
+	snap, err := load(s.cfg, s.gwCfg)
+	if err != nil {
+		return err
+	}
+	pool, err := worker.Start(ctx, s.workerOptions(snap))
+	if err != nil {
+		return err
+	}
+	if err := s.gw.Swap(snap, pool); err != nil {
+		_ = pool.Close(context.Background())
+		return err
+	}
+	s.mu.Lock()
+	old := s.pool
+	s.snap, s.pool = snap, pool
+	s.mu.Unlock()
+	s.retiring.Go(func() {
+		cctx, cancel := context.WithTimeout(context.Background(), s.gwCfg.Timeout+5*time.Second)
+		defer cancel()
+		_ = old.Close(cctx)
+	})
+	for _, w := range snap.Warnings {
+		s.log.Warn(w)
+	}
+	s.log.Info(fmt.Sprintf("reloaded: %d Functions and %d Assets", len(snap.Functions), len(snap.Assets)))
+	return nil
+}
+
 // Addr is the address the server listens on.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // Snapshot is the project being served.
-func (s *Server) Snapshot() *project.Snapshot { return s.snap }
+func (s *Server) Snapshot() *project.Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.snap
+}
 
 // Shutdown stops accepting connections, lets in-flight requests finish until
 // ctx is done, then stops the workers (gracefully, then their process groups).
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopWatch()
+	s.watching.Wait()
 	herr := s.http.Shutdown(ctx)
 	if herr != nil {
 		_ = s.http.Close()
 	}
-	perr := s.pool.Close(ctx)
+	s.mu.Lock()
+	pool := s.pool
+	s.mu.Unlock()
+	perr := pool.Close(ctx)
+	s.retiring.Wait()
 	<-s.stopped
 	return errors.Join(herr, perr, s.serr)
 }
 
 // Done is closed when the HTTP server has stopped serving.
 func (s *Server) Done() <-chan struct{} { return s.stopped }
-
-func envMap(vars []project.EnvVar) map[string]string {
-	m := make(map[string]string, len(vars))
-	for _, v := range vars {
-		m[v.Key] = v.Value
-	}
-	return m
-}
 
 func countProtected(snap *project.Snapshot) int {
 	n := 0

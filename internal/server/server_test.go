@@ -735,3 +735,47 @@ process.stdout.write(twilio.getExpectedTwilioSignature(token, u, params));`
 	}
 	return string(out)
 }
+
+func TestReloadOnChange_R14(t *testing.T) {
+	s := startServer(t, map[string]string{
+		"functions/v.js": `exports.handler = (c, e, cb) => cb(null, 'v1 ' + c.GREETING);`,
+		".env":           "GREETING=hi\n",
+	}, false, func(c *Config) { c.Watch = true; c.WatchDebounce = 50 * time.Millisecond })
+	dir := s.Snapshot().Dir
+	until := func(path, want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			r := s.get(t, path)
+			if r.status == 200 && r.body == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never answered %q; last %d %q\nlog:\n%s", path, want, r.status, r.body, s.logs.String())
+			}
+			time.Sleep(30 * time.Millisecond)
+		}
+	}
+	until("/v", "v1 hi")
+	write := func(rel, content string) {
+		t.Helper()
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("functions/v.js", `exports.handler = (c, e, cb) => cb(null, 'v2 ' + c.GREETING);`)
+	until("/v", "v2 hi") // an edit reaches fresh workers
+	write("functions/new/dir/added.js", `exports.handler = (c, e, cb) => cb(null, 'added');`)
+	until("/new/dir/added", "added") // a new directory is watched too
+	write(".env", "GREETING=hello\n")
+	until("/v", "v2 hello")
+	write(".env", "GREETING=hello\nnot an assignment\n")
+	s.logs.waitFor(t, "reload failed")
+	if r := s.get(t, "/v"); r.body != "v2 hello" {
+		t.Fatalf("a broken .env must keep the previous version serving: %d %q", r.status, r.body)
+	}
+}
