@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/ahoy-run/ahoy/internal/event"
 	"github.com/ahoy-run/ahoy/internal/worker"
@@ -30,6 +31,7 @@ func (h *Handler) invoke(w *recorder, r *http.Request, req *request, body []byte
 		plain(w, status, msg)
 		return
 	}
+	started := time.Now()
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Timeout)
 	defer cancel()
 	reply, err := req.routes.inv.Invoke(ctx, inv)
@@ -38,7 +40,8 @@ func (h *Handler) invoke(w *recorder, r *http.Request, req *request, body []byte
 		h.writeReply(w, r, req, reply)
 	case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil:
 		// R44: the client gets 504 at once; a later callback is ignored.
-		h.log.Error("runtime application timed out", "request", req.id, "function", req.res.Path, "timeout", h.cfg.Timeout)
+		h.log.Error("runtime application timed out", "request", req.id, "function", req.res.Path,
+			"duration", time.Since(started).Round(time.Millisecond), "timeout", h.cfg.Timeout)
 		plain(w, http.StatusGatewayTimeout, "Gateway Time-out")
 	case r.Context().Err() != nil:
 		h.log.Warn("client went away before the Function called back", "request", req.id, "function", req.res.Path)
