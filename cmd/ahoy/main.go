@@ -144,6 +144,8 @@ type ServeFlags struct {
 	Unprotected    bool     `env:"AHOY_UNPROTECTED" help:"R65: serve protected Functions and Assets without checking X-Twilio-Signature."`
 	AllowMethods   []string `env:"AHOY_ALLOW_METHODS" placeholder:"METHOD,..." help:"R13: methods besides GET, POST, HEAD, OPTIONS that reach Functions (e.g. PUT,DELETE)."`
 
+	AdminAddr string `env:"AHOY_ADMIN_ADDR" placeholder:"HOST:PORT" help:"Serve /healthz, /readyz and Prometheus /metrics on this address (off by default)."`
+
 	RestrictedHeaders string `default:"production" enum:"production,twilio-run" env:"AHOY_RESTRICTED_HEADERS" help:"R23: which request headers Functions never see: production (Host too) or twilio-run."`
 	Preflight         string `default:"production" enum:"production,twilio-run" env:"AHOY_PREFLIGHT" help:"R60/R61: OPTIONS reply: production (Allow-Headers *) or twilio-run's."`
 }
@@ -206,6 +208,7 @@ func (f *ServeFlags) config(dev bool) (server.Config, error) {
 		Node:       f.Node,
 		DomainName: f.DomainName,
 		WorkerMB:   f.WorkerMemory,
+		AdminAddr:  f.AdminAddr,
 		Gateway:    gw,
 	}, nil
 }

@@ -76,6 +76,16 @@ type Config struct {
 	DomainName string
 	// Logger receives request and invocation logs.
 	Logger *slog.Logger
+	// Observer, when set, sees every request once it is answered (metrics).
+	Observer Observer
+}
+
+// Observer receives one record per answered request.
+type Observer interface {
+	// ObserveRequest is called with what served the request ("function",
+	// "asset", "preflight" or "none" when no resource did), its status and
+	// how long it took.
+	ObserveRequest(kind string, status int, d time.Duration)
 }
 
 // Defaults returns the production settings (spec §13).
@@ -148,6 +158,7 @@ func (h *Handler) InFlight() int { return int(h.inFlight.Load()) }
 
 // request carries what the stages learn about one request.
 type request struct {
+	kind    string // for the Observer: "function", "asset", "preflight", "none"
 	id      string
 	rawPath string
 	res     *project.Resource
@@ -158,7 +169,7 @@ type request struct {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w}
-	req := &request{id: newRequestID(), rawPath: rawPath(r), routes: h.routes.Load()}
+	req := &request{kind: "none", id: newRequestID(), rawPath: rawPath(r), routes: h.routes.Load()}
 	defer func() {
 		if p := recover(); p != nil {
 			h.log.Error("internal error while serving a request; please report it", "request", req.id, "panic", fmt.Sprint(p))
@@ -188,6 +199,7 @@ func (h *Handler) serve(w *recorder, r *http.Request, req *request) {
 	}
 	req.res = res
 	if r.Method == http.MethodOptions {
+		req.kind = "preflight"
 		h.preflight(w) // R60, R61: the Function is not invoked
 		return
 	}
@@ -213,9 +225,11 @@ func (h *Handler) serve(w *recorder, r *http.Request, req *request) {
 		return
 	}
 	if res.Kind == project.Asset {
+		req.kind = "asset"
 		h.serveAsset(w, r, req)
 		return
 	}
+	req.kind = "function"
 	h.invoke(w, r, req, body)
 }
 
@@ -366,6 +380,9 @@ func (h *Handler) logRequest(r *http.Request, w *recorder, req *request, d time.
 		level = slog.LevelError
 	} else if status >= 400 {
 		level = slog.LevelWarn
+	}
+	if h.cfg.Observer != nil {
+		h.cfg.Observer.ObserveRequest(req.kind, status, d)
 	}
 	ct := w.Header().Get("Content-Type")
 	if h.cfg.Dev {

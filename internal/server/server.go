@@ -13,9 +13,11 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ahoy-run/ahoy/internal/gateway"
+	"github.com/ahoy-run/ahoy/internal/metrics"
 	"github.com/ahoy-run/ahoy/internal/project"
 	"github.com/ahoy-run/ahoy/internal/worker"
 )
@@ -35,6 +37,8 @@ type Config struct {
 	Logger     *slog.Logger
 	// Out receives the one-line "listening" message.
 	Out io.Writer
+	// AdminAddr, when set, serves /healthz, /readyz and /metrics there.
+	AdminAddr string
 	// Watch reloads the project when its files change (dev mode, R14).
 	Watch bool
 	// WatchDebounce groups bursts of file events; 0 means 250ms (twilio-run's).
@@ -56,10 +60,15 @@ type Server struct {
 	stopWatch context.CancelFunc
 	watching  sync.WaitGroup
 
-	mu       sync.Mutex // guards snap and pool, which a reload replaces
-	snap     *project.Snapshot
-	pool     *worker.Pool
-	retiring sync.WaitGroup // old pools draining after a reload
+	admin    *http.Server
+	adminLn  net.Listener
+	draining atomic.Bool // a shutdown has begun: /readyz says so
+
+	mu             sync.Mutex // guards snap, pool and restartsBefore, which a reload replaces
+	snap           *project.Snapshot
+	pool           *worker.Pool
+	restartsBefore uint64         // worker restarts of pools retired by reloads
+	retiring       sync.WaitGroup // old pools draining after a reload
 }
 
 // Start loads the project, starts the workers and begins listening. It
@@ -100,7 +109,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.pool = pool
+	var m *metrics.Metrics
+	if cfg.AdminAddr != "" {
+		m = metrics.New(s.Stats)
+		gw.Observer = m
+	}
 	h, err := gateway.New(gw, snap, pool)
+	if err == nil && m != nil {
+		err = s.startAdmin(cfg.AdminAddr, m)
+	}
 	if err != nil {
 		_ = ln.Close()
 		_ = pool.Close(context.Background())
@@ -182,6 +199,7 @@ func (s *Server) Reload(ctx context.Context) error {
 	s.mu.Lock()
 	old := s.pool
 	s.snap, s.pool = snap, pool
+	s.restartsBefore += old.Stats().Restarts
 	s.mu.Unlock()
 	s.retiring.Go(func() {
 		cctx, cancel := context.WithTimeout(context.Background(), s.gwCfg.Timeout+5*time.Second)
@@ -208,6 +226,7 @@ func (s *Server) Snapshot() *project.Snapshot {
 // Shutdown stops accepting connections, lets in-flight requests finish until
 // ctx is done, then stops the workers (gracefully, then their process groups).
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
 	s.stopWatch()
 	s.watching.Wait()
 	herr := s.http.Shutdown(ctx)
@@ -220,7 +239,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	perr := pool.Close(ctx)
 	s.retiring.Wait()
 	<-s.stopped
-	return errors.Join(herr, perr, s.serr)
+	aerr := s.stopAdmin(ctx)
+	return errors.Join(herr, perr, aerr, s.serr)
 }
 
 // Done is closed when the HTTP server has stopped serving.

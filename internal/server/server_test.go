@@ -779,3 +779,54 @@ func TestReloadOnChange_R14(t *testing.T) {
 		t.Fatalf("a broken .env must keep the previous version serving: %d %q", r.status, r.body)
 	}
 }
+
+func TestAdminEndpoints(t *testing.T) {
+	s := startServer(t, map[string]string{
+		"functions/ok.js":   `exports.handler = (c, e, cb) => cb(null, 'ok');`,
+		"functions/exit.js": `exports.handler = () => process.exit(1);`,
+		"assets/a.txt":      "a",
+	}, false, func(c *Config) { c.AdminAddr = "127.0.0.1:0" })
+	admin := "http://" + s.AdminAddr().String()
+	fetch := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(admin + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := fetch("/healthz"); code != 200 || body != "ok\n" {
+		t.Fatalf("/healthz: %d %q", code, body)
+	}
+	if code, _ := fetch("/readyz"); code != 200 {
+		t.Fatalf("/readyz: %d", code)
+	}
+	s.get(t, "/ok")
+	s.get(t, "/a.txt")
+	s.get(t, "/nope")
+	s.get(t, "/exit")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body := fetch("/metrics")
+		ok := strings.Contains(body, `ahoy_requests_total{code="200",kind="function"} 1`) &&
+			strings.Contains(body, `ahoy_requests_total{code="200",kind="asset"} 1`) &&
+			strings.Contains(body, `ahoy_requests_total{code="404",kind="none"} 1`) &&
+			strings.Contains(body, `ahoy_requests_total{code="500",kind="function"} 1`) &&
+			strings.Contains(body, "ahoy_worker_restarts_total 1") &&
+			strings.Contains(body, "ahoy_workers 2")
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics never showed the requests and the restart:\n%s", body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.draining.Store(true) // what Shutdown does first
+	if code, _ := fetch("/readyz"); code != 503 {
+		t.Fatalf("/readyz while draining: %d", code)
+	}
+	s.draining.Store(false)
+}

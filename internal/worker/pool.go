@@ -42,7 +42,8 @@ type Pool struct {
 	initFrame []byte
 	env       []string
 
-	nextID atomic.Uint64
+	nextID   atomic.Uint64
+	restarts atomic.Uint64 // workers replaced since Start
 
 	mu       sync.Mutex
 	slots    []*proc
@@ -223,6 +224,7 @@ func (p *Pool) supervise(i int, w *proc) {
 			return
 		default:
 		}
+		p.restarts.Add(1)
 		if reason := w.killReason(); reason != "" {
 			p.log.Info(fmt.Sprintf("worker %d was killed (%s); restarting it", w.pid, reason), "worker", w.pid)
 		} else {
@@ -384,6 +386,26 @@ func (p *Pool) done() {
 		p.drained = make(chan struct{})
 	}
 	p.mu.Unlock()
+}
+
+// Stats is a point-in-time view of a pool, for health checks and metrics.
+type Stats struct {
+	Workers  int    // processes alive and serving
+	InFlight int    // invocations running
+	Restarts uint64 // workers replaced since Start (crashes, kills, timeouts)
+}
+
+// Stats reports the pool's current state.
+func (p *Pool) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st := Stats{InFlight: p.inflight, Restarts: p.restarts.Load()}
+	for _, w := range p.slots {
+		if w != nil && !w.dead.Load() {
+			st.Workers++
+		}
+	}
+	return st
 }
 
 // InFlight reports how many invocations are running.
