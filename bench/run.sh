@@ -34,17 +34,25 @@ wait_up http://127.0.0.1:3301/hello
 a=$("$work/load" -label ahoy -url 'http://127.0.0.1:3301/hello?name=Ada' -c "$CONC" -d "$DUR")
 echo "$a	rss_kb=$(rss_kb "$ahoy_pid")"
 
+# measure LABEL PORT ARGS...: start twilio-run with ARGS, load it, print its line.
+measure_twilio_run() {
+  local label=$1 port=$2; shift 2
+  (cd "$work/project" && exec setsid node_modules/.bin/twilio-run start --port "$port" "$@" >"$work/$label.log" 2>&1) &
+  local pid=$!; pids+=("$pid")
+  wait_up "http://127.0.0.1:$port/hello"
+  "$work/load" -label warmup -url "http://127.0.0.1:$port/hello?name=Ada" -c "$CONC" -d 2s >/dev/null
+  local line
+  line=$("$work/load" -label "$label" -url "http://127.0.0.1:$port/hello?name=Ada" -c "$CONC" -d "$DUR")
+  echo "$line	rss_kb=$(rss_kb "$pid")"
+  kill -- -"$pid" 2>/dev/null || true
+  rate=$(echo "$line" | sed -E 's/.*req\/s=([0-9]+).*/\1/')
+  awk -v a="$ahoy_rate" -v b="$rate" -v l="$label" 'BEGIN { if (b > 0) printf "ratio\tahoy/%s throughput = %.1fx\n", l, a / b }'
+}
+ahoy_rate=$(echo "$a" | sed -E 's/.*req\/s=([0-9]+).*/\1/')
+
 if [ -n "$TR" ]; then
   [ -d bench/twilio-run/node_modules/twilio-run ] || (cd bench/twilio-run && npm install --no-audit --no-fund --loglevel=error)
   ln -s "$PWD/bench/twilio-run/node_modules" "$work/project/node_modules"
-  (cd "$work/project" && setsid "$PWD/../../$(basename "$work")/../$(basename "$work")/project/node_modules/.bin/twilio-run" start --port 3302 >"$work/tr.log" 2>&1) &
-  (cd "$work/project" && setsid node_modules/.bin/twilio-run start --port 3302 >"$work/tr.log" 2>&1 &
-   echo $! >"$work/tr.pid")
-  sleep 0.5; tr_pid=$(cat "$work/tr.pid"); pids+=("$tr_pid")
-  wait_up http://127.0.0.1:3302/hello
-  "$work/load" -label warmup -url 'http://127.0.0.1:3302/hello?name=Ada' -c "$CONC" -d 2s >/dev/null
-  b=$("$work/load" -label twilio-run -url 'http://127.0.0.1:3302/hello?name=Ada' -c "$CONC" -d "$DUR")
-  echo "$b	rss_kb=$(rss_kb "$tr_pid")"
-  ra=$(echo "$a" | sed -E 's/.*req\/s=([0-9]+).*/\1/'); rb=$(echo "$b" | sed -E 's/.*req\/s=([0-9]+).*/\1/')
-  awk -v a="$ra" -v b="$rb" 'BEGIN { if (b > 0) printf "ratio\tahoy/twilio-run throughput = %.1fx\n", a / b }'
+  measure_twilio_run twilio-run 3302                       # default: a forked process per request
+  measure_twilio_run twilio-run-inline 3303 --no-fork-process
 fi
