@@ -8,14 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ahoy-run/ahoy/internal/project"
+	"github.com/ahoy-run/ahoy/internal/projecttest"
 	"github.com/ahoy-run/ahoy/internal/webhook"
 	"github.com/ahoy-run/ahoy/internal/worker"
 )
@@ -59,22 +58,6 @@ func replyWith(r *worker.Reply) func(context.Context, worker.Invocation) (*worke
 
 const testToken = "12345678901234567890123456789012"
 
-// writeProject creates a project from a map of relative path → content.
-func writeProject(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for rel, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 var standardFiles = map[string]string{
 	"functions/echo.js":                "exports.handler = () => {};",
 	"functions/secret.protected.js":    "exports.handler = () => {};",
@@ -99,7 +82,7 @@ func newTestGateway(t *testing.T, mutate func(*Config), files map[string]string)
 	if files == nil {
 		files = standardFiles
 	}
-	snap, err := project.Load(project.Options{Dir: writeProject(t, files)})
+	snap, err := project.Load(project.Options{Dir: projecttest.New(t, files)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package project
 import (
 	"strings"
 	"testing"
+
+	"github.com/ahoy-run/ahoy/internal/projecttest"
 )
 
 func TestHandlerVersion_R72(t *testing.T) {
@@ -63,7 +65,7 @@ func TestHandlerVersion_R72(t *testing.T) {
 			if tt.pkg != "-" {
 				files["package.json"] = tt.pkg
 			}
-			s := mustLoad(t, Options{Dir: writeProject(t, files)})
+			s := mustLoad(t, Options{Dir: projecttest.New(t, files)})
 			h := s.Handler
 			if h.Declared != tt.declared || h.String() != tt.version || h.Exact != tt.exact || h.EventRequest() != tt.eventReq {
 				t.Errorf("Handler = %+v (EventRequest %v); want declared %q, version %s, exact %v, EventRequest %v",
@@ -89,7 +91,7 @@ func TestLoad_PackageJSONErrors_R72(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Load(Options{Dir: writeProject(t, map[string]string{"functions/a.js": "", "package.json": tt.pkg})})
+			_, err := Load(Options{Dir: projecttest.New(t, map[string]string{"functions/a.js": "", "package.json": tt.pkg})})
 			if err == nil || !strings.Contains(err.Error(), tt.msg) {
 				t.Fatalf("Load = %v, want error containing %q", err, tt.msg)
 			}

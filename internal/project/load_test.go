@@ -6,30 +6,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-)
 
-// writeProject creates a project in a temporary directory. A name ending in
-// "/" makes an empty directory.
-func writeProject(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if strings.HasSuffix(name, "/") {
-			if err := os.MkdirAll(p, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
+	"github.com/ahoy-run/ahoy/internal/projecttest"
+)
 
 func mustLoad(t *testing.T, opts Options) *Snapshot {
 	t.Helper()
@@ -77,7 +56,7 @@ func TestLoad_Roots_R1(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := writeProject(t, tt.files)
+			dir := projecttest.New(t, tt.files)
 			s, err := Load(Options{Dir: dir})
 			if tt.errContains != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.errContains) || !strings.Contains(err.Error(), dir) {
@@ -108,7 +87,7 @@ func TestLoad_Roots_R1(t *testing.T) {
 }
 
 func TestLoad_NotADirectory_R1(t *testing.T) {
-	dir := writeProject(t, map[string]string{"file": ""})
+	dir := projecttest.New(t, map[string]string{"file": ""})
 	for _, d := range []string{filepath.Join(dir, "missing"), filepath.Join(dir, "file")} {
 		if _, err := Load(Options{Dir: d}); err == nil {
 			t.Errorf("Load(%s) succeeded, want an error", d)
@@ -117,7 +96,7 @@ func TestLoad_NotADirectory_R1(t *testing.T) {
 }
 
 func TestLoad_Resources_R2_R3(t *testing.T) {
-	dir := writeProject(t, map[string]string{
+	dir := projecttest.New(t, map[string]string{
 		"functions/sms/reply.protected.js": "",
 		"functions/hello.js":               "",
 		"functions/lib/util.private.js":    "",
@@ -172,7 +151,7 @@ func TestLoad_Resources_R2_R3(t *testing.T) {
 }
 
 func TestLoad_RelativeDir_R1(t *testing.T) {
-	dir := writeProject(t, map[string]string{"functions/a.js": ""})
+	dir := projecttest.New(t, map[string]string{"functions/a.js": ""})
 	t.Chdir(filepath.Dir(dir))
 	s := mustLoad(t, Options{Dir: filepath.Base(dir)})
 	if s.Dir != dir || s.Functions[0].File != filepath.Join(dir, "functions", "a.js") {
@@ -201,7 +180,7 @@ func TestLoad_DuplicatePath_R5(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Load(Options{Dir: writeProject(t, tt.files)})
+			_, err := Load(Options{Dir: projecttest.New(t, tt.files)})
 			if err == nil {
 				t.Fatal("Load succeeded, want a duplicate-path error")
 			}
@@ -215,7 +194,7 @@ func TestLoad_DuplicatePath_R5(t *testing.T) {
 }
 
 func TestLoad_InvalidPath_R4(t *testing.T) {
-	dir := writeProject(t, map[string]string{
+	dir := projecttest.New(t, map[string]string{
 		"functions/a#b.js":     "",
 		"assets/styles(1).css": "",
 		"functions/ok.js":      "",
@@ -240,8 +219,8 @@ func TestLoad_InvalidPath_R4(t *testing.T) {
 }
 
 func TestLoad_Symlinks_R2(t *testing.T) {
-	outside := writeProject(t, map[string]string{"lib/x.js": "", "file.js": ""})
-	dir := writeProject(t, map[string]string{"functions/a.js": ""})
+	outside := projecttest.New(t, map[string]string{"lib/x.js": "", "file.js": ""})
+	dir := projecttest.New(t, map[string]string{"functions/a.js": ""})
 	for link, target := range map[string]string{
 		"functions/linked.js": filepath.Join(outside, "file.js"),
 		"functions/lib":       filepath.Join(outside, "lib"),
@@ -267,8 +246,8 @@ func TestLoad_Symlinks_R2(t *testing.T) {
 }
 
 func TestLoad_SymlinkedRoot_R1(t *testing.T) {
-	outside := writeProject(t, map[string]string{"fns/a.js": ""})
-	dir := writeProject(t, nil)
+	outside := projecttest.New(t, map[string]string{"fns/a.js": ""})
+	dir := projecttest.New(t, nil)
 	if err := os.Symlink(filepath.Join(outside, "fns"), filepath.Join(dir, "functions")); err != nil {
 		t.Skipf("symlinks unsupported: %v", err)
 	}
@@ -279,7 +258,7 @@ func TestLoad_SymlinkedRoot_R1(t *testing.T) {
 }
 
 func TestLookup_Exact_R6(t *testing.T) {
-	s := mustLoad(t, Options{Dir: writeProject(t, map[string]string{
+	s := mustLoad(t, Options{Dir: projecttest.New(t, map[string]string{
 		"functions/str.js":        "",
 		"functions/with space.js": "",
 		"assets/Logo.png":         "",
@@ -326,7 +305,7 @@ func TestLookup_RootFallback_R7(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := mustLoad(t, Options{Dir: writeProject(t, tt.files)})
+			s := mustLoad(t, Options{Dir: projecttest.New(t, tt.files)})
 			r, ok := s.Lookup("/")
 			if tt.want == "" {
 				if ok {
@@ -370,7 +349,7 @@ func TestLoad_Env_R31(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := writeProject(t, tt.files)
+			dir := projecttest.New(t, tt.files)
 			s, err := Load(Options{Dir: dir, EnvFile: tt.envFile})
 			if len(tt.errContains) > 0 {
 				if err == nil {
@@ -401,8 +380,8 @@ func TestLoad_Env_R31(t *testing.T) {
 }
 
 func TestLoad_EnvAbsolute_R31(t *testing.T) {
-	other := writeProject(t, map[string]string{"x.env": "X=1"})
-	dir := writeProject(t, map[string]string{"functions/a.js": ""})
+	other := projecttest.New(t, map[string]string{"x.env": "X=1"})
+	dir := projecttest.New(t, map[string]string{"functions/a.js": ""})
 	s := mustLoad(t, Options{Dir: dir, EnvFile: filepath.Join(other, "x.env")})
 	if !reflect.DeepEqual(s.Env, []EnvVar{{"X", "1"}}) || s.EnvFile != filepath.Join(other, "x.env") {
 		t.Errorf("Env = %q from %q", s.Env, s.EnvFile)

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -18,20 +17,8 @@ import (
 	"time"
 
 	"github.com/ahoy-run/ahoy/internal/gateway"
+	"github.com/ahoy-run/ahoy/internal/projecttest"
 )
-
-// twilioModules is the npm install the tests link into their projects.
-func twilioModules(t *testing.T) string {
-	t.Helper()
-	p, err := filepath.Abs("../../testdata/twilio/node_modules")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(p, "twilio")); err != nil {
-		t.Skip("testdata/twilio/node_modules is missing: run ./test.sh (it runs npm ci there)")
-	}
-	return p
-}
 
 // logSink collects log output so tests can assert on it.
 type logSink struct {
@@ -73,20 +60,9 @@ type testServer struct {
 // startServer runs Ahoy on a project built from files, with real Node workers.
 func startServer(t *testing.T, files map[string]string, withTwilio bool, mutate func(*Config)) *testServer {
 	t.Helper()
-	dir := t.TempDir()
-	for rel, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := projecttest.New(t, files)
 	if withTwilio {
-		if err := os.Symlink(twilioModules(t), filepath.Join(dir, "node_modules")); err != nil {
-			t.Fatal(err)
-		}
+		projecttest.LinkTwilio(t, dir)
 	}
 	sink := &logSink{}
 	gw := gateway.Defaults()
@@ -660,7 +636,7 @@ func TestConcurrencyAcrossWorkers(t *testing.T) {
 }
 
 func TestProtectedWithTwilioSignatures_R66_R67(t *testing.T) {
-	modules := twilioModules(t)
+	modules := projecttest.TwilioModules(t)
 	const token = "c0nf0rmancef1xturet0ken000000000"
 	s := startServer(t, map[string]string{
 		".env":                       "AUTH_TOKEN=" + token + "\n",
@@ -697,21 +673,14 @@ func TestStartupErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			for rel, content := range c.files {
-				p := filepath.Join(dir, rel)
-				_ = os.MkdirAll(filepath.Dir(p), 0o755)
-				_ = os.WriteFile(p, []byte(content), 0o644)
-			}
+			dir := projecttest.New(t, c.files)
 			_, err := Start(context.Background(), Config{Dir: dir, Host: "127.0.0.1", Workers: 1, Gateway: gateway.Defaults(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want it to mention %q", err, c.want)
 			}
 		})
 	}
-	dir := t.TempDir()
-	_ = os.MkdirAll(filepath.Join(dir, "functions"), 0o755)
-	_ = os.WriteFile(filepath.Join(dir, "functions", "a.js"), []byte(echo), 0o644)
+	dir := projecttest.New(t, map[string]string{"functions/a.js": echo})
 	_, err := Start(context.Background(), Config{Dir: dir, Host: "127.0.0.1", Node: "/nonexistent/node", Gateway: gateway.Defaults(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err == nil || !strings.Contains(err.Error(), "node") {
 		t.Fatalf("a missing node must be refused with a message naming it, got %v", err)
@@ -759,13 +728,7 @@ func TestReloadOnChange_R14(t *testing.T) {
 	until("/v", "v1 hi")
 	write := func(rel, content string) {
 		t.Helper()
-		p := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		projecttest.Write(t, dir, map[string]string{rel: content})
 	}
 	write("functions/v.js", `exports.handler = (c, e, cb) => cb(null, 'v2 ' + c.GREETING);`)
 	until("/v", "v2 hi") // an edit reaches fresh workers

@@ -4,12 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ahoy-run/ahoy/internal/projecttest"
 )
 
 // recorder is a slog.Handler that keeps every record for assertions.
@@ -95,28 +96,13 @@ func newProject(t testing.TB, files map[string]string) *testProject {
 
 func (p *testProject) write(name, src string) {
 	p.t.Helper()
-	file := filepath.Join(p.dir, name)
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		p.t.Fatal(err)
-	}
-	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
-		p.t.Fatal(err)
-	}
+	projecttest.Write(p.t, p.dir, map[string]string{name: src})
 }
 
 // withTwilio links the repo's test copy of the twilio package into the project.
 func (p *testProject) withTwilio() {
 	p.t.Helper()
-	src, err := filepath.Abs("../../testdata/twilio/node_modules")
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(src, "twilio", "package.json")); err != nil {
-		p.t.Skipf("twilio test package missing (run npm ci in testdata/twilio): %v", err)
-	}
-	if err := os.Symlink(src, filepath.Join(p.dir, "node_modules")); err != nil {
-		p.t.Fatal(err)
-	}
+	projecttest.LinkTwilio(p.t, p.dir)
 }
 
 func (p *testProject) inv(name string) Invocation {

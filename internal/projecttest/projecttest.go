@@ -1,0 +1,62 @@
+// Package projecttest writes throwaway Twilio Functions projects for tests.
+package projecttest
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// New writes files into a fresh temporary directory and returns it.
+func New(t testing.TB, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	Write(t, dir, files)
+	return dir
+}
+
+// Write creates each file (slash-separated name relative to dir → content),
+// with its directories; a name ending in "/" makes an empty directory.
+func Write(t testing.TB, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if strings.HasSuffix(name, "/") {
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TwilioModules returns the repository's npm install of the twilio package
+// (testdata/twilio/node_modules), skipping the test when it is missing.
+func TwilioModules(t testing.TB) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("cannot locate the projecttest package")
+	}
+	p := filepath.Join(filepath.Dir(file), "..", "..", "testdata", "twilio", "node_modules")
+	if _, err := os.Stat(filepath.Join(p, "twilio", "package.json")); err != nil {
+		t.Skip("testdata/twilio/node_modules is missing: run ./test.sh (it runs npm ci there)")
+	}
+	return p
+}
+
+// LinkTwilio makes the twilio package resolvable from the project in dir.
+func LinkTwilio(t testing.TB, dir string) {
+	t.Helper()
+	if err := os.Symlink(TwilioModules(t), filepath.Join(dir, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+}
