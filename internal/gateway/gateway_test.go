@@ -358,6 +358,15 @@ func TestResponse_R55_R56_R57(t *testing.T) {
 			t.Fatalf("the Function's lower-case content-type must win alone, got %q", ct)
 		}
 	})
+	t.Run("framing headers stay the server's", func(t *testing.T) {
+		g := newTestGateway(t, nil, nil)
+		g.inv.reply = replyWith(response(200, worker.BodyText, "hello", hdr("Transfer-Encoding", "chunked"), hdr("Content-Length", "999"), hdr("Connection", "close")))
+		w := g.do(get("/echo"))
+		if w.Code != 200 || w.Body.String() != "hello" || w.Header().Get("Content-Length") != "5" ||
+			w.Header().Get("Transfer-Encoding") != "" || w.Header().Get("Connection") != "" {
+			t.Fatalf("got %d %v %q", w.Code, w.Header(), w.Body.String())
+		}
+	})
 	t.Run("204 drops the body R55", func(t *testing.T) {
 		g := newTestGateway(t, nil, nil)
 		g.inv.reply = replyWith(response(204, worker.BodyText, "ignored"))
@@ -371,6 +380,7 @@ func TestResponse_R55_R56_R57(t *testing.T) {
 		rep  *worker.Reply
 	}{
 		{"status out of range R48", response(42, worker.BodyNone, "")},
+		{"interim status R48", response(100, worker.BodyNone, "")},
 		{"status not an integer R48", response(0, worker.BodyNone, "")},
 		{"CRLF in a value", response(200, worker.BodyNone, "", hdr("X-A", "a\r\nSet-Cookie: evil=1"))},
 		{"invalid name", response(200, worker.BodyNone, "", hdr("Bad Name", "x"))},
@@ -454,6 +464,17 @@ func TestFailures_R40_R41(t *testing.T) {
 		expect(t, w, 500, `"message":"boom \u003cb\u003e"`)
 		if strings.Contains(w.Body.String(), "stack") || strings.Contains(w.Body.String(), "/srv") {
 			t.Fatalf("serve mode leaked a stack: %s", w.Body.String())
+		}
+	})
+	t.Run("serve: no absolute project paths", func(t *testing.T) {
+		g := newTestGateway(t, nil, nil)
+		dir := g.h.routes.Load().snap.Dir
+		g.inv.reply = replyWith(&worker.Reply{Kind: worker.Failure, Error: &worker.FunctionError{
+			Name: "Error", Message: "Cannot find module '" + dir + "/functions/lib/missing.js'"}})
+		w := g.do(get("/echo"))
+		expect(t, w, 500, `Cannot find module 'functions/lib/missing.js'`)
+		if strings.Contains(w.Body.String(), dir) {
+			t.Fatalf("serve mode leaked the project path: %s", w.Body.String())
 		}
 	})
 	t.Run("dev: JSON with stack", func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -75,8 +76,10 @@ func (h *Handler) functionError(w *recorder, req *request, why string, attrs ...
 // writeResponse sends a Twilio.Response (R47–R57).
 func (h *Handler) writeResponse(w *recorder, req *request, rep *worker.Reply) {
 	status := rep.Status
-	if status < 100 || status > 599 {
-		h.functionError(w, req, fmt.Sprintf("status code %d is not between 100 and 599", status))
+	if status < 200 || status > 599 {
+		// 1xx are interim answers, not a Function's final one (R48 leaves
+		// the check to the sender).
+		h.functionError(w, req, fmt.Sprintf("status code %d is not a final status between 200 and 599", status))
 		return
 	}
 	out := make(http.Header, len(rep.Headers)+2)
@@ -84,6 +87,12 @@ func (h *Handler) writeResponse(w *recorder, req *request, rep *worker.Reply) {
 		if !validHeaderName(hd.Name) {
 			h.functionError(w, req, fmt.Sprintf("invalid header name %q", hd.Name))
 			return
+		}
+		if managedHeader(hd.Name) {
+			// The connection's framing is the server's: a Function's
+			// Transfer-Encoding or Content-Length could corrupt the response.
+			h.log.Warn(fmt.Sprintf("the Function set %s, which Ahoy manages; ignored", hd.Name), "request", req.id, "function", req.res.Path)
+			continue
 		}
 		if hd.Array && !req.routes.snap.Handler.EventRequest() {
 			// R57, R74: arrays need @twilio/runtime-handler 1.2.0.
@@ -184,8 +193,10 @@ func (h *Handler) writeFailure(w *recorder, r *http.Request, req *request, rep *
 		case h.cfg.Dev:
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"message": e.Message, "name": e.Name, "stack": e.Stack})
 		default:
-			// Serve mode never reveals a stack or a file path.
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"message": e.Message, "name": e.Name})
+			// Serve mode never reveals a stack or a file path: paths inside
+			// the project become relative (e.g. a failed require's message).
+			msg := strings.ReplaceAll(e.Message, req.routes.snap.Dir+string(filepath.Separator), "")
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"message": msg, "name": e.Name})
 		}
 		return
 	}
@@ -235,6 +246,16 @@ func validHeaderName(name string) bool {
 		}
 	}
 	return true
+}
+
+// managedHeader reports hop-by-hop and framing headers (RFC 9110 §7.6.1,
+// RFC 9112 §6) that only the server may set.
+func managedHeader(name string) bool {
+	switch strings.ToLower(name) {
+	case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "content-length":
+		return true
+	}
+	return false
 }
 
 // validHeaderValue rejects what could split or end a header (RFC 9110 §5.5).
