@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -127,7 +128,7 @@ func New(cfg Config, snap *project.Snapshot, inv Invoker) (*Handler, error) {
 		cfg.Logger = slog.Default()
 	}
 	h := &Handler{cfg: cfg, log: cfg.Logger}
-	h.cookies = setcookie.Rules{Domain: hostOnly(cfg.DomainName)}
+	h.cookies = setcookie.Rules{Domain: cookieDomain(cfg.DomainName)}
 	if err := h.Swap(snap, inv); err != nil {
 		return nil, err
 	}
@@ -356,11 +357,19 @@ func hasBody(r *http.Request) bool {
 	return r.ContentLength > 0 || (r.ContentLength < 0 && len(r.TransferEncoding) > 0)
 }
 
-func hostOnly(domain string) string {
+// cookieDomain is the Domain that R54 forces on cookies: the host part of
+// DOMAIN_NAME. For an IP address or a single-label host such as localhost
+// it is "": browsers refuse Domain there, and a host-only cookie is
+// already limited to that host.
+func cookieDomain(domain string) string {
+	host := domain
 	if u, err := url.Parse("http://" + domain); err == nil && u.Hostname() != "" {
-		return u.Hostname()
+		host = u.Hostname()
 	}
-	return domain
+	if net.ParseIP(host) != nil || !strings.Contains(host, ".") {
+		return ""
+	}
+	return host
 }
 
 // newRequestID returns an id in the shape of Twilio's request SIDs.

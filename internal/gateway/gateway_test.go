@@ -438,6 +438,14 @@ func TestCookieRules_R54(t *testing.T) {
 		t.Fatal("the Function's body must be replaced")
 	}
 
+	for _, local := range []string{"127.0.0.1:3000", "localhost:3000", "[::1]:3000"} {
+		g := newTestGateway(t, func(c *Config) { c.DomainName = local }, nil)
+		g.inv.reply = replyWith(response(200, worker.BodyNone, "", hdr("Set-Cookie", "a=1;Domain=evil.com")))
+		if got := g.do(get("/echo")).Header().Get("Set-Cookie"); strings.Contains(got, "Domain") || !strings.Contains(got, "HttpOnly") {
+			t.Errorf("DOMAIN_NAME %s: Set-Cookie %q, want a host-only cookie", local, got)
+		}
+	}
+
 	off := newTestGateway(t, func(c *Config) { c.CookieRules = false }, nil)
 	off.inv.reply = replyWith(response(200, worker.BodyNone, "", hdr("Set-Cookie", "r=1;Max-Age=2592000;Domain=evil.com")))
 	if got := off.do(get("/echo")).Header().Get("Set-Cookie"); got != "r=1;Max-Age=2592000;Domain=evil.com" {
