@@ -123,7 +123,7 @@ type VersionCmd struct{}
 // ServeFlags are the settings shared by serve and dev. Every production limit
 // defaults to production's value (spec §13).
 type ServeFlags struct {
-	Dir        string        `arg:"" optional:"" default:"." type:"existingdir" help:"Project folder (functions/ or src/, assets/ or static/)."`
+	Dir        string        `arg:"" optional:"" default:"." help:"Project folder (functions/ or src/, assets/ or static/)."`
 	Port       int           `default:"3000" env:"PORT" help:"Port to listen on."`
 	Host       string        `default:"127.0.0.1" env:"AHOY_HOST" help:"Address to listen on (0.0.0.0 for all interfaces)."`
 	Env        string        `name:"env" placeholder:"FILE" help:"Environment file for context and process.env (default DIR/.env)."`
@@ -137,12 +137,12 @@ type ServeFlags struct {
 	MaxBody        byteSize `default:"1MB" env:"AHOY_MAX_BODY" help:"R20: request size limit, headers included; then 413."`
 	MaxResponse    byteSize `name:"max-response-body" default:"4MB" env:"AHOY_MAX_RESPONSE_BODY" help:"R20: response body limit; then 500."`
 	MaxInflight    int      `default:"30" env:"AHOY_MAX_INFLIGHT" help:"R46: concurrent invocations; then 429 (0: no limit)."`
-	WorkerMemory   int      `default:"512" env:"AHOY_WORKER_MEMORY" placeholder:"MB" help:"V8 heap limit per worker in MB; a worker over it is replaced."`
+	WorkerMemory   int      `default:"512" env:"AHOY_WORKER_MEMORY" help:"V8 heap limit per worker, in MB; a worker over it is replaced."`
 	CookieRules    string   `default:"on" enum:"on,off" env:"AHOY_COOKIE_RULES" help:"R54: add HttpOnly/Secure, force Domain, refuse cookies over a day (on|off)."`
 	PublicURL      string   `env:"AHOY_PUBLIC_URL" placeholder:"URL" help:"Scheme and host clients use (e.g. https://hooks.example.com); signatures are checked against it."`
 	TrustProxy     bool     `env:"AHOY_TRUST_PROXY" help:"Take the public scheme and host from X-Forwarded-Proto/X-Forwarded-Host."`
 	Unprotected    bool     `env:"AHOY_UNPROTECTED" help:"R65: serve protected Functions and Assets without checking X-Twilio-Signature."`
-	AllowMethods   []string `env:"AHOY_ALLOW_METHODS" placeholder:"METHOD,..." help:"R13: methods besides GET, POST, HEAD, OPTIONS that reach Functions (e.g. PUT,DELETE)."`
+	AllowMethods   []string `env:"AHOY_ALLOW_METHODS" placeholder:"METHODS" help:"R13: methods besides GET, POST, HEAD, OPTIONS that reach Functions (e.g. PUT,DELETE)."`
 
 	AdminAddr string `env:"AHOY_ADMIN_ADDR" placeholder:"HOST:PORT" help:"Serve /healthz, /readyz and Prometheus /metrics on this address (off by default)."`
 

@@ -161,6 +161,9 @@ func Load(opts Options) (*Snapshot, error) {
 		return nil, fmt.Errorf("project directory %q: %w", opts.Dir, err)
 	}
 	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("project directory %s does not exist: pass the folder that holds functions/ and assets/", dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("project directory: %w", err)
 	}
