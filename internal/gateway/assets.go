@@ -4,16 +4,17 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"os"
 	"path"
 	"strings"
 )
 
 // serveAsset sends a public or protected Asset (R12): Content-Type by
 // extension, Last-Modified, a strong ETag, Range and conditional requests,
-// HEAD. The file is opened through the project's os.Root, so neither a
-// symlink nor a crafted name can reach outside the project.
+// HEAD. The file is opened with os.OpenInRoot on the project directory, so
+// neither a symlink nor a crafted name can reach outside the project.
 func (h *Handler) serveAsset(w *recorder, r *http.Request, req *request) {
-	f, err := req.routes.root.Open(req.res.Rel)
+	f, err := os.OpenInRoot(req.routes.snap.Dir, req.res.Rel)
 	if err != nil {
 		h.log.Warn("asset not readable", "request", req.id, "asset", req.res.Rel, "error", err)
 		html(w, http.StatusNotFound, "Could not find asset") // R10

@@ -107,8 +107,7 @@ func Defaults() Config {
 // its Function on the workers that loaded the same snapshot it was routed by.
 type routes struct {
 	snap *project.Snapshot
-	root *os.Root // the project directory; Assets are opened through it
-	inv  Invoker  // runs this snapshot's Functions
+	inv  Invoker // runs this snapshot's Functions
 	// authToken checks signatures: the configured token or the snapshot's AUTH_TOKEN.
 	authToken string
 }
@@ -138,19 +137,14 @@ func New(cfg Config, snap *project.Snapshot, inv Invoker) (*Handler, error) {
 // Swap makes snap, served through inv, the routes for new requests; requests
 // in flight finish on the snapshot and invoker they started with.
 func (h *Handler) Swap(snap *project.Snapshot, inv Invoker) error {
-	root, err := os.OpenRoot(snap.Dir)
-	if err != nil {
-		return fmt.Errorf("open project directory: %w", err)
+	if info, err := os.Stat(snap.Dir); err != nil || !info.IsDir() {
+		return fmt.Errorf("project directory %s is not readable: %v", snap.Dir, err)
 	}
 	token := h.cfg.AuthToken
 	if token == "" {
 		token = EnvValue(snap, "AUTH_TOKEN")
 	}
-	old := h.routes.Swap(&routes{snap: snap, root: root, inv: inv, authToken: token})
-	if old != nil {
-		// Requests still reading through the old root keep their open files.
-		_ = old.root.Close()
-	}
+	h.routes.Store(&routes{snap: snap, inv: inv, authToken: token})
 	return nil
 }
 

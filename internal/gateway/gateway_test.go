@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -575,4 +577,28 @@ func TestProtected_R65_R66(t *testing.T) {
 
 	open := newTestGateway(t, func(c *Config) { c.Unprotected = true }, nil)
 	expect(t, open.do(get("/secret")), 200, "ok")
+}
+
+func TestAssetSymlinkCannotEscape_R12(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "secret.txt")
+	if err := os.WriteFile(outside, []byte("top secret"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := newTestGateway(t, nil, nil)
+	dir := g.h.routes.Load().snap.Dir
+	if err := os.Symlink(outside, filepath.Join(dir, "assets", "leak.txt")); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := project.Load(project.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.h.Swap(snap, g.inv); err != nil {
+		t.Fatal(err)
+	}
+	w := g.do(get("/leak.txt"))
+	if w.Code != 404 || strings.Contains(w.Body.String(), "secret") {
+		t.Fatalf("a symlink out of the project was served: %d %q", w.Code, w.Body.String())
+	}
+	expect(t, g.do(get("/index.html")), 200, "home") // the swapped snapshot still serves
 }
