@@ -211,6 +211,16 @@ func (h *Handler) serve(w *recorder, r *http.Request, req *request) {
 		html(w, http.StatusForbidden, "This asset has been marked as private") // R9
 		return
 	}
+	if res.Kind == project.Function {
+		// R46: admission before the body is read, so an overloaded server
+		// does not spend its time reading requests it will refuse.
+		if !h.admit() {
+			w.Header().Set("Retry-After", "1")
+			plain(w, http.StatusTooManyRequests, "Too many concurrent requests; retry shortly")
+			return
+		}
+		defer h.inFlight.Add(-1)
+	}
 	body, ok := h.readBody(w, r, req)
 	if !ok {
 		return
@@ -226,6 +236,16 @@ func (h *Handler) serve(w *recorder, r *http.Request, req *request) {
 	}
 	req.kind = "function"
 	h.invoke(w, r, req, body)
+}
+
+// admit counts a Function invocation in, unless MaxInFlight are running:
+// no queue, the client is told to come back (R46).
+func (h *Handler) admit() bool {
+	if n := h.inFlight.Add(1); h.cfg.MaxInFlight > 0 && n > int64(h.cfg.MaxInFlight) {
+		h.inFlight.Add(-1)
+		return false
+	}
+	return true
 }
 
 // readBody reads the request body within the request size limit (R20).

@@ -15,17 +15,8 @@ import (
 // maxFormParams is body-parser's urlencoded parameterLimit (spec §13).
 const maxFormParams = 1000
 
-// invoke admits the request, builds the event and runs the Function.
+// invoke builds the event and runs the Function.
 func (h *Handler) invoke(w *recorder, r *http.Request, req *request, body []byte) {
-	// R46: no queue; beyond the limit the client is told to come back.
-	if n := h.inFlight.Add(1); h.cfg.MaxInFlight > 0 && n > int64(h.cfg.MaxInFlight) {
-		h.inFlight.Add(-1)
-		w.Header().Set("Retry-After", "1")
-		plain(w, http.StatusTooManyRequests, "Too many concurrent requests; retry shortly")
-		return
-	}
-	defer h.inFlight.Add(-1)
-
 	inv, status, msg := h.buildInvocation(r, req, body)
 	if status != 0 {
 		plain(w, status, msg)
