@@ -313,3 +313,26 @@ func TestRuntimeGlobalsR33R34(t *testing.T) {
 		t.Errorf("R33 open() did not reread the file: %s", r.Body)
 	}
 }
+
+// TestErrorStackShowsUserCode_R40: the runtime's own frames are folded into
+// one line so a stack points at the Function, not at worker.js.
+func TestErrorStackShowsUserCode_R40(t *testing.T) {
+	p := newProject(t, map[string]string{
+		"functions/deep.js": "function inner() { throw new Error('deep'); }\nexports.handler = (c, e, cb) => { inner(); };\n",
+	})
+	pool := startPool(t, p, nil)
+	rep := invoke(t, pool, p.inv("deep"))
+	if rep.Error == nil {
+		t.Fatalf("reply %+v, want a failure", rep)
+	}
+	st := rep.Error.Stack
+	if !strings.Contains(st, "functions/deep.js:1") || !strings.Contains(st, "functions/deep.js:2") {
+		t.Errorf("stack lost the Function's frames:\n%s", st)
+	}
+	if strings.Contains(st, "worker.js") || strings.Contains(st, "node:") {
+		t.Errorf("stack shows runtime frames:\n%s", st)
+	}
+	if strings.Count(st, "[Ahoy runtime internals]") != 1 {
+		t.Errorf("runtime frames must fold into one line:\n%s", st)
+	}
+}

@@ -371,13 +371,32 @@ function failureReply(err) {
       error: {
         name: truncate(err.name, MAX_ERROR_TEXT),
         message: truncate(err.message, MAX_ERROR_TEXT),
-        stack: typeof err.stack === 'string' ? truncate(err.stack, MAX_ERROR_TEXT) : '',
+        stack: typeof err.stack === 'string' ? truncate(cleanStack(err.stack), MAX_ERROR_TEXT) : '',
       },
     };
   }
   // callback('text') → text; callback({…}) or a number → JSON (R40).
   if (typeof err === 'string') return { kind: 'failure', bodyKind: 'text', body: Buffer.from(err, 'utf8') };
   return { kind: 'failure', ...encodeValue(err) };
+}
+
+// cleanStack keeps the frames of user code and folds the runtime's own
+// frames (this script, Node internals) into one line, as twilio-run does
+// with "[Twilio Dev Server internals]": the user's code is what to read.
+function cleanStack(stack) {
+  const out = [];
+  let folded = false;
+  for (const line of stack.split('\n')) {
+    const frame = /^\s+at /.test(line);
+    const internal = frame && (line.includes(__dirname) || /\(node:|at node:/.test(line) || /^\s+at (new )?Promise/.test(line));
+    if (!internal) {
+      out.push(line);
+      continue;
+    }
+    if (!folded) out.push('    at [Ahoy runtime internals]');
+    folded = true;
+  }
+  return out.join('\n');
 }
 
 // encodeValue serialises a value the way R38/R55 need: string → text,
