@@ -121,26 +121,18 @@ func jsOrder(keys []string) []int {
 
 // appendStringObject writes {"k":"v",...} for parallel slices in JS key order.
 func appendStringObject(dst []byte, keys, vals []string) []byte {
-	order := jsOrder(keys)
-	dst = append(dst, '{')
-	for n := range keys {
-		i := n
-		if order != nil {
-			i = order[n]
-		}
-		if n > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendJSONString(dst, keys[i])
-		dst = append(dst, ':')
-		dst = appendJSONString(dst, vals[i])
-	}
-	return append(dst, '}')
+	return appendObject(dst, keys, vals, appendJSONString)
 }
 
 // appendMultiObject writes an object whose values are a string when a key
 // has one value and an array of strings when it has several.
 func appendMultiObject(dst []byte, keys []string, vals [][]string) []byte {
+	return appendObject(dst, keys, vals, appendStringOrArray)
+}
+
+// appendObject writes an object from parallel key and value slices, keys in
+// the order JavaScript enumerates them (integer-like keys first).
+func appendObject[V any](dst []byte, keys []string, vals []V, appendVal func([]byte, V) []byte) []byte {
 	order := jsOrder(keys)
 	dst = append(dst, '{')
 	for n := range keys {
@@ -153,7 +145,7 @@ func appendMultiObject(dst []byte, keys []string, vals [][]string) []byte {
 		}
 		dst = appendJSONString(dst, keys[i])
 		dst = append(dst, ':')
-		dst = appendStringOrArray(dst, vals[i])
+		dst = appendVal(dst, vals[i])
 	}
 	return append(dst, '}')
 }
