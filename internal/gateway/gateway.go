@@ -148,9 +148,6 @@ func (h *Handler) Swap(snap *project.Snapshot, inv Invoker) error {
 	return nil
 }
 
-// InFlight returns the number of Function invocations running now.
-func (h *Handler) InFlight() int { return int(h.inFlight.Load()) }
-
 // request carries what the stages learn about one request.
 type request struct {
 	kind    string // for the Observer: "function", "asset", "preflight", "none"
