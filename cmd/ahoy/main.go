@@ -67,9 +67,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Watch = dev && !cli.Dev.NoWatch
-	cfg.Logger = logs.New(stderr, dev, slog.LevelInfo)
+	// One line per request: batch them so logging is not a write(2) each.
+	logOut := logs.NewBatchWriter(stderr)
+	defer logOut.Close()
+	cfg.Logger = logs.New(logOut, dev, slog.LevelInfo)
 	cfg.Out = stdout
-	return serve(cfg, stderr)
+	return serve(cfg, logOut)
 }
 
 // version is set with -ldflags "-X main.version=…" by release builds.
