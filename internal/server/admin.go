@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/ahoy-run/ahoy/internal/metrics"
@@ -22,7 +23,7 @@ func (s *Server) Stats() worker.Stats {
 	return st
 }
 
-// startAdmin serves /healthz, /readyz and /metrics on their own address, so
+// startAdmin serves /healthz, /readyz, /metrics and /debug/pprof/ on their own address, so
 // no path of the project is taken and the port can stay private.
 func (s *Server) startAdmin(addr string, m *metrics.Metrics) error {
 	ln, err := net.Listen("tcp", addr)
@@ -51,6 +52,11 @@ func (s *Server) startAdmin(addr string, m *metrics.Metrics) error {
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", m.Handler())
+	// Profiles for diagnosing a slow replica in place; the admin address is
+	// private, like /metrics.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	s.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 60 * time.Second}
 	s.adminLn = ln
 	go func() {
