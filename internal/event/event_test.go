@@ -378,13 +378,13 @@ func TestAppendJSONString_R16(t *testing.T) {
 		{"bad\xffbyte", "\"bad\uFFFDbyte\""},
 	}
 	for _, tt := range tests {
-		got := string(appendJSONString(nil, tt.in))
+		got := string(AppendJSONString(nil, tt.in))
 		if got != tt.want {
-			t.Errorf("appendJSONString(%q) = %s, want %s", tt.in, got, tt.want)
+			t.Errorf("AppendJSONString(%q) = %s, want %s", tt.in, got, tt.want)
 		}
 		var s string
 		if err := json.Unmarshal([]byte(got), &s); err != nil {
-			t.Errorf("appendJSONString(%q) is not valid JSON: %v", tt.in, err)
+			t.Errorf("AppendJSONString(%q) is not valid JSON: %v", tt.in, err)
 		}
 	}
 }

@@ -7,10 +7,10 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString appends s as a JSON string literal, escaped like
+// AppendJSONString appends s as a JSON string literal, escaped like
 // JSON.stringify does: only '"', '\\' and control characters are escaped.
 // Invalid UTF-8 becomes U+FFFD so the output is always valid JSON text.
-func appendJSONString(dst []byte, s string) []byte {
+func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -121,7 +121,7 @@ func jsOrder(keys []string) []int {
 
 // appendStringObject writes {"k":"v",...} for parallel slices in JS key order.
 func appendStringObject(dst []byte, keys, vals []string) []byte {
-	return appendObject(dst, keys, vals, appendJSONString)
+	return appendObject(dst, keys, vals, AppendJSONString)
 }
 
 // appendMultiObject writes an object whose values are a string when a key
@@ -143,7 +143,7 @@ func appendObject[V any](dst []byte, keys []string, vals []V, appendVal func([]b
 		if n > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, keys[i])
+		dst = AppendJSONString(dst, keys[i])
 		dst = append(dst, ':')
 		dst = appendVal(dst, vals[i])
 	}
@@ -152,14 +152,14 @@ func appendObject[V any](dst []byte, keys []string, vals []V, appendVal func([]b
 
 func appendStringOrArray(dst []byte, vs []string) []byte {
 	if len(vs) == 1 {
-		return appendJSONString(dst, vs[0])
+		return AppendJSONString(dst, vs[0])
 	}
 	dst = append(dst, '[')
 	for j, v := range vs {
 		if j > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, v)
+		dst = AppendJSONString(dst, v)
 	}
 	return append(dst, ']')
 }

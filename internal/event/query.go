@@ -696,7 +696,7 @@ func compact(v *jsVal) {
 func (v *jsVal) appendJSON(dst []byte) []byte {
 	switch v.kind {
 	case kString:
-		return appendJSONString(dst, v.str)
+		return AppendJSONString(dst, v.str)
 	case kArray:
 		dst = append(dst, '[')
 		for i, e := range v.arr {
@@ -721,7 +721,7 @@ func (v *jsVal) appendJSON(dst []byte) []byte {
 			if n > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, v.obj.keys[i])
+			dst = AppendJSONString(dst, v.obj.keys[i])
 			dst = append(dst, ':')
 			dst = v.obj.vals[i].appendJSON(dst)
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -100,31 +101,76 @@ func TestDecodeReply(t *testing.T) {
 		{"unknown type", `{"type":"nope"}`, Reply{}, true},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			h, err := decodeHeader([]byte(c.header))
-			var r *Reply
-			if err == nil {
-				r, err = h.toReply([]byte("b"))
-			}
-			if c.wantErr {
-				if !errors.Is(err, errMalformed) {
-					t.Fatalf("got %v, want errMalformed", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if c.want.BodyKind == BodyNone {
-				c.want.Body = nil
-			}
-			gotJSON, _ := json.Marshal(r)
-			wantJSON, _ := json.Marshal(&c.want)
-			if !bytes.Equal(gotJSON, wantJSON) {
-				t.Fatalf("got %s\nwant %s", gotJSON, wantJSON)
-			}
-		})
+		t.Run(c.name+"/encoding-json", func(t *testing.T) { checkDecode(t, decodeHeader, c.header, c.want, c.wantErr) })
+		var d headerDecoder
+		t.Run(c.name+"/fast", func(t *testing.T) { checkDecode(t, d.decode, c.header, c.want, c.wantErr) })
 	}
+}
+
+// checkDecode decodes header with decode and compares the reply with want.
+func checkDecode(t *testing.T, decode func([]byte) (*inHeader, error), header string, want Reply, wantErr bool) {
+	t.Helper()
+	h, err := decode([]byte(header))
+	var r *Reply
+	if err == nil {
+		r, err = h.toReply([]byte("b"))
+	}
+	if wantErr {
+		if !errors.Is(err, errMalformed) {
+			t.Fatalf("got %v, want errMalformed", err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.BodyKind == BodyNone {
+		want.Body = nil
+	}
+	gotJSON, _ := json.Marshal(r)
+	wantJSON, _ := json.Marshal(&want)
+	if !bytes.Equal(gotJSON, wantJSON) {
+		t.Fatalf("got %s\nwant %s", gotJSON, wantJSON)
+	}
+}
+
+// FuzzDecodeHeader checks that the fast decoder and encoding/json agree on
+// every header: the same reply, or both an error.
+func FuzzDecodeHeader(f *testing.F) {
+	f.Add(`{"type":"reply","id":1,"kind":"response","bodyKind":"text","status":201,"headers":[["A","1"],["Set-Cookie",["x=1","y=2"]]]}`)
+	f.Add(`{"type":"reply","id":7,"kind":"failure","bodyKind":"none","error":{"name":"E","message":"m\u00e9\ud800","stack":"s"}}`)
+	f.Add(`{"type":"log","id":null,"level":"info","inv":"RQ1","fn":"/x"}`)
+	f.Add(`{"type":"ready","node":"v20","twilio":true}`)
+	f.Add(`{"type":"reply","id":1,"kind":"response","bodyKind":"none","status":null,"headers":[["A",[null,"b"]]],"Kind":"x"}`)
+	f.Fuzz(func(t *testing.T, header string) {
+		var d headerDecoder
+		slow, errSlow := decodeHeader([]byte(header))
+		fast, errFast := d.decode([]byte(header))
+		if (errSlow == nil) != (errFast == nil) {
+			t.Fatalf("encoding/json error %v, fast error %v", errSlow, errFast)
+		}
+		if errSlow != nil {
+			return
+		}
+		rs, errS := slow.toReply([]byte("b"))
+		rf, errF := fast.toReply([]byte("b"))
+		if (errS == nil) != (errF == nil) {
+			t.Fatalf("toReply: encoding/json error %v, fast error %v", errS, errF)
+		}
+		gs, _ := json.Marshal(rs)
+		gf, _ := json.Marshal(rf)
+		if !bytes.Equal(gs, gf) {
+			t.Fatalf("encoding/json %s\nfast %s", gs, gf)
+		}
+		slow.Status, slow.Headers, fast.Status, fast.Headers = nil, nil, nil, nil
+		slow.decoded, slow.status, slow.headers = false, 0, nil
+		fast.decoded, fast.status, fast.headers = false, 0, nil
+		ss, _ := json.Marshal(slow)
+		sf, _ := json.Marshal(fast)
+		if !bytes.Equal(ss, sf) {
+			t.Fatalf("headers differ:\nencoding/json %s\nfast %s", ss, sf)
+		}
+	})
 }
 
 // FuzzReadFrame checks that no input panics the reader and that every frame
@@ -156,4 +202,30 @@ func FuzzReadFrame(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestEncodeInvokeMatchesJSON checks the hand-written invoke encoder against
+// encoding/json, for names that need escaping too.
+func TestEncodeInvokeMatchesJSON(t *testing.T) {
+	inv := Invocation{
+		ID: "RQ0123", File: "/srv/app/functions/\"quoted\"\\back\u2028é\x01.js", Rel: "functions/x.js", Path: "/x",
+		Headers: []byte(`{"a":"b"}`), Query: []byte(`{}`), JSONBody: []byte(`[1]`),
+	}
+	got, err := encodeInvoke(42, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := invokeHeader{Type: "invoke", ID: 42, Inv: inv.ID, File: inv.File, Rel: inv.Rel, Path: inv.Path, Parts: [5]int{9, -1, 2, -1, 3}}
+	hdr, _ := json.Marshal(h)
+	want, _ := encodeFrame(hdr, []byte(`{"a":"b"}{}[1]`))
+	fr, err := readFrame(bufio.NewReader(bytes.NewReader(got)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b any
+	json.Unmarshal(fr.Header, &a)
+	json.Unmarshal(hdr, &b)
+	if !reflect.DeepEqual(a, b) || !bytes.Equal(fr.Body, []byte(`{"a":"b"}{}[1]`)) {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
 }

@@ -327,21 +327,7 @@ func (p *Pool) Invoke(ctx context.Context, inv Invocation) (*Reply, error) {
 	defer p.done()
 
 	id := p.nextID.Add(1)
-	h := invokeHeader{Type: "invoke", ID: id, Inv: inv.ID, File: inv.File, Rel: inv.Rel, Path: inv.Path}
-	parts := [5][]byte{inv.Headers, inv.Cookies, inv.Query, inv.Form, inv.JSONBody}
-	var body []byte
-	for i, part := range parts {
-		h.Parts[i] = -1
-		if part != nil {
-			h.Parts[i] = len(part)
-			body = append(body, part...)
-		}
-	}
-	hdr, err := json.Marshal(h)
-	if err != nil {
-		return nil, fmt.Errorf("encode invocation: %w", err)
-	}
-	msg, err := encodeFrame(hdr, body)
+	msg, err := encodeInvoke(id, inv)
 	if err != nil {
 		return nil, fmt.Errorf("encode invocation: %w", err)
 	}

@@ -184,10 +184,32 @@ func (w *proc) run() {
 	}()
 }
 
+// maxBatch bounds how many bytes of queued frames go out in one write.
+const maxBatch = 256 << 10
+
 func (w *proc) writeFrames(stop <-chan struct{}) {
+	var batch []byte
 	for {
 		select {
 		case b := <-w.out:
+			// Frames queued meanwhile go out in the same write(2): under
+			// load that is one system call for many invocations.
+			if len(w.out) > 0 {
+				batch = append(batch[:0], b...)
+			more:
+				for len(batch) < maxBatch {
+					select {
+					case next := <-w.out:
+						batch = append(batch, next...)
+					default:
+						break more
+					}
+				}
+				b = batch
+				if cap(batch) > 4*maxBatch {
+					batch = nil // a large request passed: do not keep its buffer
+				}
+			}
 			if _, err := w.toChild.Write(b); err != nil {
 				// The child closed its end: it is exiting. Stop writing;
 				// Wait will notice the exit.
@@ -206,11 +228,12 @@ func (w *proc) writeFrames(stop <-chan struct{}) {
 
 func (w *proc) readFrames() {
 	r := bufio.NewReaderSize(w.fromChild, 64<<10)
+	var dec headerDecoder
 	for {
 		f, err := readFrame(r)
 		if err == nil {
 			var h *inHeader
-			if h, err = decodeHeader(f.Header); err == nil {
+			if h, err = dec.decode(f.Header); err == nil {
 				err = w.handle(h, f.Body)
 			}
 		}

@@ -1,9 +1,12 @@
 package worker
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/ahoy-run/ahoy/internal/event"
 )
 
 // The frame header types. Go → Node: init, invoke, cancel, ping, exit.
@@ -44,6 +47,53 @@ type invokeHeader struct {
 	Parts [5]int `json:"parts"`
 }
 
+// encodeInvoke returns the invoke frame for inv: the same JSON as
+// json.Marshal(invokeHeader{…}) and the parts as the body, built in one
+// buffer without reflection (it runs once per request).
+func encodeInvoke(id uint64, inv Invocation) ([]byte, error) {
+	parts := [5][]byte{inv.Headers, inv.Cookies, inv.Query, inv.Form, inv.JSONBody}
+	bodyLen := 0
+	for _, p := range parts {
+		bodyLen += len(p)
+	}
+	if bodyLen > maxBodyLen {
+		return nil, fmt.Errorf("frame body of %d bytes exceeds %d", bodyLen, maxBodyLen)
+	}
+	b := make([]byte, 8, 8+128+len(inv.ID)+len(inv.File)+len(inv.Rel)+len(inv.Path)+bodyLen)
+	b = append(b, `{"type":"invoke","id":`...)
+	b = strconv.AppendUint(b, id, 10)
+	b = append(b, `,"inv":`...)
+	b = event.AppendJSONString(b, inv.ID)
+	b = append(b, `,"file":`...)
+	b = event.AppendJSONString(b, inv.File)
+	b = append(b, `,"rel":`...)
+	b = event.AppendJSONString(b, inv.Rel)
+	b = append(b, `,"path":`...)
+	b = event.AppendJSONString(b, inv.Path)
+	b = append(b, `,"parts":[`...)
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if p == nil {
+			b = append(b, "-1"...)
+		} else {
+			b = strconv.AppendInt(b, int64(len(p)), 10)
+		}
+	}
+	b = append(b, "]}"...)
+	headerLen := len(b) - 8
+	if headerLen > maxHeaderLen {
+		return nil, fmt.Errorf("frame header of %d bytes exceeds %d", headerLen, maxHeaderLen)
+	}
+	binary.BigEndian.PutUint32(b[0:4], uint32(headerLen))
+	binary.BigEndian.PutUint32(b[4:8], uint32(bodyLen))
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return b, nil
+}
+
 type idHeader struct {
 	Type string `json:"type"`
 	ID   uint64 `json:"id"`
@@ -71,6 +121,11 @@ type inHeader struct {
 	Status   json.RawMessage   `json:"status"`
 	Headers  []json.RawMessage `json:"headers"`
 	Error    *FunctionError    `json:"error"`
+
+	// Set instead of Status and Headers by headerDecoder's fast path.
+	decoded bool
+	status  int
+	headers []Header
 }
 
 // UnmarshalJSON lets FunctionError be decoded from the worker's lower-case keys.
@@ -90,15 +145,23 @@ func decodeHeader(b []byte) (*inHeader, error) {
 	if err := json.Unmarshal(b, &h); err != nil {
 		return nil, fmt.Errorf("%w: %v", errMalformed, err)
 	}
+	if err := checkHeader(&h); err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
+// checkHeader refuses a header no worker sends.
+func checkHeader(h *inHeader) error {
 	switch h.Type {
 	case "ready", "pong", "log", "reply":
 	default:
-		return nil, fmt.Errorf("%w: unknown type %q", errMalformed, h.Type)
+		return fmt.Errorf("%w: unknown type %q", errMalformed, h.Type)
 	}
 	if h.Type == "reply" && h.ID == nil {
-		return nil, fmt.Errorf("%w: reply without id", errMalformed)
+		return fmt.Errorf("%w: reply without id", errMalformed)
 	}
-	return &h, nil
+	return nil
 }
 
 // toReply converts a reply header and body into the public Reply.
@@ -134,6 +197,10 @@ func (h *inHeader) toReply(body []byte) (*Reply, error) {
 			r.Body = []byte{}
 		}
 	}
+	if h.decoded {
+		r.Status, r.Headers = h.status, h.headers
+		return r, nil
+	}
 	r.Status = decodeStatus(h.Status)
 	for _, raw := range h.Headers {
 		hd, err := decodeHeaderPair(raw)
@@ -147,7 +214,7 @@ func (h *inHeader) toReply(body []byte) (*Reply, error) {
 
 // decodeStatus accepts only an integral JSON number; anything else (a string,
 // 200.5, null) is 0 and the gateway rejects it (R48: no validation in JS).
-func decodeStatus(raw json.RawMessage) int {
+func decodeStatus(raw []byte) int {
 	if len(raw) == 0 {
 		return 0
 	}

@@ -23,20 +23,42 @@ const MAX_HEADER = 1 << 20;
 const MAX_BODY = 64 << 20;
 
 function send(header, body) {
-  let h = Buffer.from(JSON.stringify(header), 'utf8');
+  let h = JSON.stringify(header);
+  let hl = Buffer.byteLength(h, 'utf8');
   let b = body == null ? null : body;
-  if (header.type === 'reply' && (h.length > MAX_HEADER || (b && b.length > MAX_BODY))) {
-    const what = h.length > MAX_HEADER ? 'headers are larger than 1 MiB' : 'body is larger than 64 MiB';
+  if (header.type === 'reply' && (hl > MAX_HEADER || (b && b.length > MAX_BODY))) {
+    const what = hl > MAX_HEADER ? 'headers are larger than 1 MiB' : 'body is larger than 64 MiB';
     const e = new Error(`the Function's response ${what}`);
-    h = Buffer.from(JSON.stringify({ type: 'reply', id: header.id, ...failureReply(e) }), 'utf8');
+    h = JSON.stringify({ type: 'reply', id: header.id, ...failureReply(e) });
+    hl = Buffer.byteLength(h, 'utf8');
     b = null;
   }
-  const prefix = Buffer.allocUnsafe(8);
-  prefix.writeUInt32BE(h.length, 0);
-  prefix.writeUInt32BE(b ? b.length : 0, 4);
-  // One write per frame: a single stream keeps writes ordered and whole.
-  output.write(b && b.length ? Buffer.concat([prefix, h, b]) : Buffer.concat([prefix, h]));
+  const bl = b ? b.length : 0;
+  // One buffer per frame: a single stream keeps writes ordered and whole.
+  const frame = Buffer.allocUnsafe(8 + hl + bl);
+  frame.writeUInt32BE(hl, 0);
+  frame.writeUInt32BE(bl, 4);
+  frame.write(h, 8, hl, 'utf8');
+  if (bl) frame.set(b, 8 + hl);
+  // Frames written in the same tick (replies to a batch of invocations Go
+  // sent in one write) leave in one writev(2) instead of one write each.
+  if (!corked) {
+    corked = true;
+    output.cork();
+    process.nextTick(uncork);
+  }
+  output.write(frame);
 }
+
+let corked = false;
+function uncork() {
+  if (!corked) return;
+  corked = false;
+  output.uncork();
+}
+// process.exit() (the user's, or ours on an exit frame) must not drop the
+// frames of this tick, such as the log line printed just before it.
+process.on('exit', uncork);
 
 const input = new net.Socket({ fd: 3, readable: true, writable: false, allowHalfOpen: true });
 input.on('end', () => process.exit(0)); // Go closed the channel: shut down
