@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -24,6 +25,13 @@ import (
 )
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// The gateway's live heap is a few MB, so the default GOGC=100
+		// collects every few MB of requests: a steady share of the CPU for
+		// nothing. 400 keeps the heap in tens of MB, beside workers of
+		// 50 MB each. GOGC still overrides it.
+		debug.SetGCPercent(400)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -53,34 +53,66 @@ func (p HeaderPolicy) Restricted(lowerName string) bool {
 // all-digit names first, as for any JavaScript object).
 func Headers(h http.Header, host string, p HeaderPolicy) []byte {
 	names := make([]string, 0, len(h))
+	size := 0
 	for name := range h {
 		names = append(names, name)
+		size += len(name)
 	}
 	sort.Strings(names)
+	// All lowered names in one allocation: it runs for every request.
+	arena := make([]byte, 0, size)
+	for _, name := range names {
+		arena = appendLower(arena, name)
+	}
+	lowered := string(arena)
 
 	keys := make([]string, 0, len(h)+1)
 	vals := make([][]string, 0, len(h)+1)
-	pos := make(map[string]int, len(h)+1)
+	var pos map[string]int // only for many headers; a scan is cheaper below that
+	find := func(lower string) int {
+		if pos != nil {
+			if i, ok := pos[lower]; ok {
+				return i
+			}
+			return -1
+		}
+		for i, k := range keys {
+			if k == lower {
+				return i
+			}
+		}
+		return -1
+	}
 	add := func(lower string, vs []string) {
 		if len(vs) == 0 {
 			return
 		}
-		i, ok := pos[lower]
-		if !ok {
-			i = len(keys)
-			pos[lower] = i
+		i := find(lower)
+		if i < 0 {
 			keys = append(keys, lower)
-			vals = append(vals, make([]string, 0, len(vs)))
+			vals = append(vals, latin1All(vs))
+			if pos != nil {
+				pos[lower] = len(keys) - 1
+			} else if len(keys) > 16 {
+				pos = make(map[string]int, len(h)+1)
+				for j, k := range keys {
+					pos[k] = j
+				}
+			}
+			return
 		}
-		for _, v := range vs {
-			vals[i] = append(vals[i], Latin1(v))
-		}
+		// Two spellings of one name (Go keeps non-token names as sent).
+		merged := make([]string, 0, len(vals[i])+len(vs))
+		merged = append(merged, vals[i]...)
+		vals[i] = append(merged, latin1All(vs)...)
 	}
 	if host != "" && !p.Restricted("host") {
 		add("host", []string{host})
 	}
+	off := 0
 	for _, name := range names {
-		lower := strings.ToLower(name)
+		lower := lowered[off : off+len(name)]
+		off += len(name)
 		if p.Restricted(lower) {
 			continue
 		}
@@ -88,4 +120,33 @@ func Headers(h http.Header, host string, p HeaderPolicy) []byte {
 	}
 	out := make([]byte, 0, 64*len(keys))
 	return appendMultiObject(out, keys, vals)
+}
+
+// appendLower appends s in ASCII lower case: header names are tokens, and
+// Node lowers only ASCII letters.
+func appendLower(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// latin1All is vs decoded as latin1, vs itself when every value is ASCII.
+func latin1All(vs []string) []string {
+	for i, v := range vs {
+		if l := Latin1(v); l != v {
+			out := make([]string, len(vs))
+			copy(out, vs[:i])
+			out[i] = l
+			for j := i + 1; j < len(vs); j++ {
+				out[j] = Latin1(vs[j])
+			}
+			return out
+		}
+	}
+	return vs
 }
