@@ -1,8 +1,4 @@
-// The benchmark's Function: reads a header and a cookie, sets both.
+// A string reply: the smallest Function, one query parameter.
 exports.handler = (context, event, callback) => {
-  const response = new Twilio.Response();
-  response.appendHeader('Content-Type', 'application/json');
-  response.setCookie('seen', '1', ['Path=/']);
-  response.setBody({ hello: event.name || 'world', ua: event.request.headers['user-agent'] || null });
-  return callback(null, response);
+  callback(null, 'Hello ' + (event.name || 'World'));
 };
