@@ -76,10 +76,15 @@ func Start(ctx context.Context, opts Options) (*Pool, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	node, err := checkNode(ctx, opts.Node)
+	node, err := findNode(opts.Node)
 	if err != nil {
 		return nil, err
 	}
+	// The version check starts a Node process of its own: run it beside the
+	// workers' start rather than before it, which would add a Node start-up
+	// to every launch and reload.
+	versionErr := make(chan error, 1)
+	go func() { versionErr <- checkNodeVersion(ctx, node) }()
 	p := &Pool{
 		opts:     opts,
 		log:      opts.Logger,
@@ -90,6 +95,7 @@ func Start(ctx context.Context, opts Options) (*Pool, error) {
 		drained:  make(chan struct{}),
 	}
 	if err := p.prepare(); err != nil {
+		<-versionErr
 		return nil, err
 	}
 	p.stopCtx, p.stop = context.WithCancel(context.Background())
@@ -101,7 +107,11 @@ func Start(ctx context.Context, opts Options) (*Pool, error) {
 		wg.Go(func() { procs[i], errs[i] = p.spawn(ctx) })
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	err = errors.Join(errs...)
+	if verr := <-versionErr; verr != nil {
+		err = verr // a too old Node explains any start-up failure of the workers
+	}
+	if err != nil {
 		for _, w := range procs {
 			if w != nil {
 				w.kill()
@@ -122,34 +132,40 @@ func Start(ctx context.Context, opts Options) (*Pool, error) {
 
 var nodeVersionRE = regexp.MustCompile(`^v(\d+)\.`)
 
-// checkNode resolves the node binary and refuses versions older than 18.
-func checkNode(ctx context.Context, node string) (string, error) {
-	const hint = "install Node.js 18 or newer or pass --node PATH"
+// findNode resolves the node binary to an absolute path.
+func findNode(node string) (string, error) {
 	if node == "" {
 		node = "node"
 	}
 	path, err := exec.LookPath(node)
 	if err != nil {
-		return "", fmt.Errorf("node.js not found (%w): %s", err, hint)
+		return "", fmt.Errorf("node.js not found (%w): %s", err, nodeHint)
 	}
 	if path, err = filepath.Abs(path); err != nil {
 		return "", fmt.Errorf("resolve %s: %w", node, err)
 	}
+	return path, nil
+}
+
+const nodeHint = "install Node.js 18 or newer or pass --node PATH"
+
+// checkNodeVersion refuses Node.js versions older than 18.
+func checkNodeVersion(ctx context.Context, path string) error {
 	cmd := exec.CommandContext(ctx, path, "--version")
 	cmd.Env = []string{}
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("run %s --version: %w: %s", path, err, hint)
+		return fmt.Errorf("run %s --version: %w: %s", path, err, nodeHint)
 	}
 	version := strings.TrimSpace(string(out))
 	m := nodeVersionRE.FindStringSubmatch(version)
 	if m == nil {
-		return "", fmt.Errorf("%s reports version %q, not a Node.js version: %s", path, version, hint)
+		return fmt.Errorf("%s reports version %q, not a Node.js version: %s", path, version, nodeHint)
 	}
 	if major, _ := strconv.Atoi(m[1]); major < minNodeMajor {
-		return "", fmt.Errorf("%s is Node.js %s, too old: %s", path, version, hint)
+		return fmt.Errorf("%s is Node.js %s, too old: %s", path, version, nodeHint)
 	}
-	return path, nil
+	return nil
 }
 
 // prepare writes the runtime script to a temp dir (a real file gives readable

@@ -101,6 +101,21 @@ func TestTwiMLR38R39(t *testing.T) {
 	}, true)
 }
 
+// TestTwilioLoadsOnFirstUse checks that the twilio package, a quarter of a
+// second of a worker's start, is loaded only when a Function needs more of
+// Twilio than Response, and that Twilio then has all of it (R32).
+func TestTwilioLoadsOnFirstUse(t *testing.T) {
+	loaded := `Object.keys(require.cache).some((k) => k.includes("/node_modules/twilio/"))`
+	runReplyCases(t, []replyCase{
+		{"Response alone does not load twilio", `new Twilio.Response(); callback(null, [` + loaded + `, typeof twilioClient])`,
+			Reply{Kind: Payload, BodyKind: BodyJSON, Body: []byte(`[false,"undefined"]`)}},
+		{"R32 keys list the library", `callback(null, [Object.keys(Twilio).includes("twiml"), "Response" in Twilio, ` + loaded + `])`,
+			Reply{Kind: Payload, BodyKind: BodyJSON, Body: []byte(`[true,true,true]`)}},
+		{"R32 spread copies the library", `const t = {...Twilio}; callback(null, [typeof t.jwt, typeof t.Response])`,
+			Reply{Kind: Payload, BodyKind: BodyJSON, Body: []byte(`["object","function"]`)}},
+	}, true, func(o *Options) { o.Count = 1 })
+}
+
 func TestNoTwilioPackageR32(t *testing.T) {
 	const msg = "the twilio package is not installed in this project: run npm install twilio"
 	runReplyCases(t, []replyCase{

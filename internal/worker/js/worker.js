@@ -182,11 +182,34 @@ function describe(err) {
 const NO_TWILIO = 'the twilio package is not installed in this project: run npm install twilio';
 
 let project = null;
-let twilio = null; // the project's twilio module, or null
+let twilioPath = null; // where the project's twilio package resolves, or null
+let twilioModule; // undefined until loaded; then the module, or null when it failed
 let env = {};
 let Response;
 const modules = new Map(); // file → exports of successfully loaded Functions
 const inflight = new Map(); // id → invocation state
+
+// The twilio package takes a quarter of a second to load, three times the
+// rest of a worker's start: it is loaded on first use, so a Function that
+// only needs Twilio.Response never waits for it.
+function loadTwilio() {
+  if (twilioModule !== undefined) return twilioModule;
+  twilioModule = null;
+  if (twilioPath === null) return null;
+  try {
+    twilioModule = require(twilioPath);
+  } catch (err) {
+    log('error', `could not load the twilio package: ${describe(err)}`, null);
+  }
+  return twilioModule;
+}
+
+// loadedTwilio is the twilio module if some code already required it (ours
+// or the Function's own require('twilio')), without loading it otherwise.
+function loadedTwilio() {
+  if (twilioModule !== undefined) return twilioModule;
+  return twilioPath !== null && require.cache[twilioPath] ? loadTwilio() : null;
+}
 
 function init(p) {
   project = p;
@@ -197,32 +220,44 @@ function init(p) {
   process.env = { ...env };
 
   try {
-    const resolved = require.resolve('twilio', { paths: [p.dir] });
-    twilio = require(resolved);
-  } catch (err) {
-    if (!(err && err.code === 'MODULE_NOT_FOUND')) {
-      log('error', `could not load the twilio package: ${describe(err)}`, null);
-    }
-    twilio = null;
+    twilioPath = require.resolve('twilio', { paths: [p.dir] });
+  } catch {
+    twilioPath = null;
   }
 
   Response = createResponseClass({ cookies: p.eventRequest });
 
-  // R32: {...twilio, Response}; without twilio only Response works.
-  let Twilio;
-  if (twilio) {
-    Twilio = { ...twilio, Response };
-  } else {
-    Twilio = new Proxy(
-      { Response },
-      {
-        get(target, key) {
-          if (typeof key === 'symbol' || key in target) return target[key];
-          throw new Error(NO_TWILIO);
-        },
-      },
-    );
-  }
+  // R32: {...twilio, Response}; without twilio only Response works. The
+  // object is filled from the package the first time anything but
+  // Response is asked of it.
+  const target = { Response };
+  let filled = false;
+  // fill reports whether the package is there; without it only Response
+  // exists and reading anything else throws.
+  const fill = () => {
+    if (filled) return true;
+    const twilio = loadTwilio();
+    if (!twilio) return false;
+    filled = true;
+    Object.assign(target, { ...twilio, Response });
+    return true;
+  };
+  const lazy = (trap) => (t, ...args) => {
+    fill();
+    return Reflect[trap](t, ...args);
+  };
+  const Twilio = new Proxy(target, {
+    get(t, key, recv) {
+      if (key === 'Response' || typeof key === 'symbol' || fill() || key in t) return Reflect.get(t, key, recv);
+      throw new Error(NO_TWILIO);
+    },
+    has: lazy('has'),
+    ownKeys: lazy('ownKeys'),
+    getOwnPropertyDescriptor: lazy('getOwnPropertyDescriptor'),
+    set: lazy('set'),
+    defineProperty: lazy('defineProperty'),
+    deleteProperty: lazy('deleteProperty'),
+  });
 
   const functions = {};
   for (const f of p.functions) functions[f.key] = { path: f.file };
@@ -254,16 +289,34 @@ function init(p) {
   define('Functions', Runtime.getFunctions());
   define('Response', Response);
   const sid = env.ACCOUNT_SID;
-  if (twilio && typeof sid === 'string' && sid.length === 34 && sid.startsWith('AC') && env.AUTH_TOKEN) {
-    try {
-      define('twilioClient', twilio(sid, env.AUTH_TOKEN, { lazyLoading: true }));
-    } catch (err) {
-      log('warn', `could not create twilioClient: ${describe(err)}`, null);
-    }
+  if (twilioPath !== null && typeof sid === 'string' && sid.length === 34 && sid.startsWith('AC') && env.AUTH_TOKEN) {
+    // R34: created on first use, like the package itself.
+    let client;
+    let made = false;
+    Object.defineProperty(globalThis, 'twilioClient', {
+      get() {
+        if (!made) {
+          made = true;
+          const twilio = loadTwilio();
+          try {
+            if (twilio) client = twilio(sid, env.AUTH_TOKEN, { lazyLoading: true });
+          } catch (err) {
+            log('warn', `could not create twilioClient: ${describe(err)}`, null);
+          }
+        }
+        return client;
+      },
+      set(v) {
+        made = true;
+        client = v;
+      },
+      configurable: true,
+      enumerable: false,
+    });
   }
 
   installConsole();
-  send({ type: 'ready', node: process.version, twilio: twilio !== null });
+  send({ type: 'ready', node: process.version, twilio: twilioPath !== null });
 }
 
 function define(name, value) {
@@ -288,6 +341,7 @@ function getTwilioClient(opts) {
   if (typeof token !== 'string' || token.length !== 32) {
     throw configError('Invalid Auth Token: AUTH_TOKEN in .env must be 32 characters');
   }
+  const twilio = loadTwilio();
   if (!twilio) throw new Error(NO_TWILIO);
   return twilio(sid, token, { lazyLoading: true, ...opts });
 }
@@ -441,6 +495,7 @@ const TWIML = new Set(['VoiceResponse', 'MessagingResponse', 'FaxResponse']);
 function twimlXML(v) {
   if (v === null || typeof v !== 'object') return null;
   let match = false;
+  const twilio = loadedTwilio();
   if (twilio && twilio.twiml) {
     const t = twilio.twiml;
     match = [t.VoiceResponse, t.MessagingResponse, t.FaxResponse].some((C) => typeof C === 'function' && v instanceof C);
