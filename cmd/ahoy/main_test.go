@@ -37,7 +37,7 @@ func TestByteSize(t *testing.T) {
 
 func TestFlagsToConfig(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"serve", "--help"}, &stdout, &stderr); code != 0 {
+	if code := run([]string{"serve", "--help"}, &stdout, &stderr, 2); code != 0 {
 		t.Fatalf("--help exit %d: %s", code, stderr.String())
 	}
 	for _, flag := range []string{"--timeout", "--max-header-bytes", "--max-headers", "--max-body", "--max-response-body", "--max-inflight", "--worker-memory", "--cookie-rules", "--public-url", "--trust-proxy", "--unprotected", "--allow-methods"} {

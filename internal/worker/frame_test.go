@@ -63,7 +63,12 @@ func TestReadFrameErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := readFrame(bufio.NewReader(bytes.NewReader(c.in)))
+			// As readFrames does: the decoder validates the header's JSON.
+			f, err := readFrame(bufio.NewReader(bytes.NewReader(c.in)))
+			if err == nil {
+				var d headerDecoder
+				_, err = d.decode(f.Header)
+			}
 			if !errors.Is(err, c.want) {
 				t.Fatalf("got %v, want %v", err, c.want)
 			}
