@@ -44,8 +44,19 @@ type Rules struct {
 // the Function's spelling survive the rewrite.
 type attr struct {
 	text  string // the trimmed attribute as written, e.g. "max-age=60"
-	lower string // lower-cased attribute name, e.g. "max-age"
+	lower string // lower-cased name of an attribute the rules look at, e.g. "max-age"; "" for others
 	value string // the part after the first '=', trimmed
+}
+
+// attrName returns the known attribute name n spells in any case, or "":
+// matching without strings.ToLower saves an allocation per attribute.
+func attrName(n string) string {
+	for _, k := range [...]string{"httponly", "secure", "max-age", "expires", "domain"} {
+		if strings.EqualFold(n, k) {
+			return k
+		}
+	}
+	return ""
 }
 
 // Rewrite applies R54 to one Set-Cookie value: it adds HttpOnly and Secure unless present (any
@@ -89,7 +100,7 @@ func (r Rules) Rewrite(v string) (string, error) {
 			continue
 		}
 		n, val, _ := strings.Cut(p, "=")
-		a := attr{text: p, lower: strings.ToLower(trim(n)), value: trim(val)}
+		a := attr{text: p, lower: attrName(trim(n)), value: trim(val)}
 		switch a.lower {
 		case "httponly":
 			hasHTTPOnly = true
@@ -114,6 +125,7 @@ func (r Rules) Rewrite(v string) (string, error) {
 	}
 
 	var b strings.Builder
+	b.Grow(len(v) + len(r.Domain) + 32)
 	b.WriteString(nameValue)
 	domainDone := r.Domain == ""
 	for _, a := range attrs {
@@ -123,17 +135,20 @@ func (r Rules) Rewrite(v string) (string, error) {
 				continue
 			}
 			domainDone = true
-			b.WriteString("; Domain=" + r.Domain)
+			b.WriteString("; Domain=")
+			b.WriteString(r.Domain)
 			continue
 		case "expires":
 			if _, valid := parseExpires(a.value); valid && hasMaxAge {
 				continue // R54.3: Max-Age wins
 			}
 		}
-		b.WriteString("; " + a.text)
+		b.WriteString("; ")
+		b.WriteString(a.text)
 	}
 	if !domainDone {
-		b.WriteString("; Domain=" + r.Domain)
+		b.WriteString("; Domain=")
+		b.WriteString(r.Domain)
 	}
 	if !hasHTTPOnly { // R54.1
 		b.WriteString("; HttpOnly")
