@@ -73,6 +73,24 @@ func (h *Histogram) Record(d time.Duration) {
 	h.Sum += v
 }
 
+// RecordN adds n latencies of d each (a histogram rebuilt from another
+// tool's percentiles, such as wrk's).
+func (h *Histogram) RecordN(d time.Duration, n uint64) {
+	if n == 0 {
+		return
+	}
+	v := int64(d)
+	h.Counts[bucketOf(v)] += n
+	if h.N == 0 || v < h.Min {
+		h.Min = v
+	}
+	if v > h.Max {
+		h.Max = v
+	}
+	h.N += n
+	h.Sum += v * int64(n)
+}
+
 // Merge adds every value recorded in o.
 func (h *Histogram) Merge(o *Histogram) {
 	if o == nil || o.N == 0 {

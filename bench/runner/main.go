@@ -1,7 +1,8 @@
 // Command runner is the side-by-side benchmark behind bench/run.sh. On one
 // machine in one run it serves bench/project with Ahoy, twilio-run (forked
-// and inline) and a hand-written node:http server, drives each with the
-// bench/load generator over loopback in interleaved rounds, and prints a
+// and inline) and a hand-written node:http server, drives each over
+// loopback with wrk (bench/wrk/report.lua) or, without wrk, the in-process
+// bench/load generator, in interleaved rounds, and prints a
 // Markdown report (throughput, latency, CPU per request, cold start, memory
 // and Ahoy's ratios to the others) to stdout. Raw data and server logs go to
 // -results/<timestamp>/. Progress goes to stderr.
@@ -43,7 +44,8 @@ var endpoints = []endpoint{
 }
 
 // request is what every load connection sends: a browser-ish GET with the
-// header and cookies /headers reads.
+// header and cookies /headers reads. bench/wrk/report.lua sets the same
+// headers for wrk; keep the two alike.
 func request(addr, path string) []byte {
 	return load.NewGET(addr, path, "User-Agent: ahoy-bench/1.0", "Accept: */*", "Cookie: session=abc; theme=dark")
 }
@@ -59,6 +61,7 @@ type config struct {
 	endpoints            []endpoint
 	kinds                []*kind
 	tools                tools
+	gen                  *generator
 	project, results     string
 	quick                bool
 }
@@ -96,6 +99,7 @@ func parseFlags() (*config, error) {
 		cfg                                    config
 		conns, eps, srvs                       string
 		ahoy, node, modules, nodeHTTP, project string
+		loadGen, wrkScript                     string
 	)
 	flag.DurationVar(&cfg.dur, "d", 3*time.Second, "duration of each load cell (one server × endpoint × connection count)")
 	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds; each runs every cell once for every server, in rotated server order")
@@ -113,6 +117,8 @@ func parseFlags() (*config, error) {
 	flag.StringVar(&nodeHTTP, "node-http", "bench/node-http/server.js", "the hand-written node:http server")
 	flag.StringVar(&project, "project", "bench/project", "the project every server serves")
 	flag.StringVar(&cfg.results, "results", "bench/results", "where the <timestamp>/ folder of raw results goes")
+	flag.StringVar(&loadGen, "load", "", "load generator: wrk or go (default: wrk when it is on PATH, else go)")
+	flag.StringVar(&wrkScript, "wrk-script", "bench/wrk/report.lua", "the wrk script (request headers and the JSON summary line)")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: runner -ahoy PATH [flags]   (normally run by bench/run.sh)")
 		flag.PrintDefaults()
@@ -163,9 +169,18 @@ func parseFlags() (*config, error) {
 	}
 	cfg.tools.ahoy, cfg.tools.modules, cfg.tools.nodeHTTP = abs(ahoy), abs(modules), abs(nodeHTTP)
 	cfg.project, cfg.results = abs(project), abs(cfg.results)
+	wrkScript = abs(wrkScript)
 	cfg.tools.node = node
 	if err != nil {
 		return nil, err
+	}
+	if cfg.gen, err = resolveGenerator(loadGen, wrkScript); err != nil {
+		return nil, err
+	}
+	if cfg.gen.name == genWrk {
+		if err := checkWrkDurations(map[string]time.Duration{"-d": cfg.dur, "-timeout": cfg.timeout, "-warmup": cfg.warmup}); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := os.Stat(filepath.Join(cfg.tools.modules, "twilio")); err != nil {
 		return nil, fmt.Errorf("-modules: %v (bench/run.sh installs it)", err)
@@ -187,18 +202,23 @@ func numCPU() int {
 
 // cellRecord is one load cell's raw result, one JSON line in cells.jsonl.
 type cellRecord struct {
-	Round    int       `json:"round"`
-	Position int       `json:"position"` // the server's place (0-based) in this cell's order
-	Server   string    `json:"server"`
-	Endpoint string    `json:"endpoint"`
-	Started  time.Time `json:"started"`
+	Round     int       `json:"round"`
+	Position  int       `json:"position"` // the server's place (0-based) in this cell's order
+	Server    string    `json:"server"`
+	Endpoint  string    `json:"endpoint"`
+	Started   time.Time `json:"started"`
+	Generator string    `json:"generator"` // genWrk or genGo
 	*load.Result
+	// Unfinished hides load.Result's field of that name in the JSON (the
+	// shallower field wins): requests cut by the end of the cell, counted
+	// by the Go generator only, so absent for wrk rather than a false 0.
+	Unfinished *int64     `json:"unfinished,omitempty"`
 	RPS        float64    `json:"rps"`
 	P50        int64      `json:"p50_ns"`
 	P99        int64      `json:"p99_ns"`
 	Max        int64      `json:"max_ns"`
 	CPUTicks   int64      `json:"server_cpu_ticks"` // over the server's session, at 100 per second
-	GenCPU     int64      `json:"generator_cpu_ns"` // the runner's own CPU during the cell
+	GenCPU     int64      `json:"generator_cpu_ns"` // wrk's CPU (its rusage), or the runner's own during the cell for the Go generator
 	PeakRSS    int64      `json:"peak_rss_bytes,omitempty"`
 	PeakProcs  int        `json:"peak_procs,omitempty"`
 	SettleMS   int64      `json:"settle_ms"`           // waited afterwards for the server to go idle
@@ -248,6 +268,19 @@ func run(cfg *config) error {
 	defer os.RemoveAll(work)
 	workDir = work
 	progress("results in %s", outDir)
+	if cfg.gen.note != "" {
+		// The fallback: say so on one line, with what it costs.
+		progress("load generator: %s; it takes more of the servers' shared CPU per response than wrk (the report gives the figure; apt-get install wrk)", cfg.gen.describe())
+	} else {
+		progress("load generator: %s", cfg.gen.describe())
+	}
+	wrkDir := ""
+	if cfg.gen.name == genWrk {
+		wrkDir = filepath.Join(outDir, "wrk")
+		if err := os.MkdirAll(wrkDir, 0o755); err != nil {
+			return err
+		}
+	}
 
 	// One scratch copy of the project per server, each with the same
 	// node_modules symlinked in (twilio for every server; twilio-run and
@@ -310,8 +343,9 @@ func run(cfg *config) error {
 		progress("%-18s up on %s, idle %s in %d processes", k.Name, s.addr, mib(u.rss), u.procs)
 		if cfg.warmup > 0 {
 			for _, e := range cfg.endpoints {
-				load.Run(load.Options{Addr: s.addr, Request: request(s.addr, e.Path), Conns: min(8, slices.Max(cfg.conns)),
-					Duration: cfg.warmup, Timeout: cfg.timeout})
+				if _, _, err := cfg.gen.run(s.addr, e.Path, min(8, slices.Max(cfg.conns)), cfg.warmup, cfg.timeout, ""); err != nil {
+					return fmt.Errorf("warm-up of %s: %w", k.Name, err)
+				}
 			}
 			s.waitQuiet(15 * time.Second)
 		}
@@ -341,7 +375,14 @@ func run(cfg *config) error {
 				if s.exited() {
 					return fmt.Errorf("%s exited during the run (%v); see %s", k.Name, s.err, filepath.Join(logDir, k.Name+".log"))
 				}
-				rec := measureCell(cfg, s, c.e, c.conns, c.conns == maxConns)
+				raw := ""
+				if wrkDir != "" {
+					raw = filepath.Join(wrkDir, fmt.Sprintf("r%d-%s-c%d-%s.txt", r+1, c.e.Name, c.conns, k.Name))
+				}
+				rec, err := measureCell(cfg, s, c.e, c.conns, c.conns == maxConns, raw)
+				if err != nil {
+					return err
+				}
 				rec.Round, rec.Position = r+1, pos
 				if rec.SettleMS >= settleLimit.Milliseconds() {
 					// Still busy with work the load left behind (twilio-run's
@@ -400,6 +441,9 @@ func run(cfg *config) error {
 		return err
 	}
 	fmt.Print(md)
+	if per, ok := genCPUPerResponse(aggregate(res.cells)); ok {
+		progress("load generator %s used %s of CPU per response", cfg.gen.name, fmtDur(per))
+	}
 	progress("done in %v; raw results, logs and report.md in %s", time.Since(began).Round(time.Second), outDir)
 	return nil
 }
@@ -437,9 +481,10 @@ const settleLimit = 3 * time.Second
 
 // measureCell runs one load cell against s and records the server's CPU
 // (session CPU before and after), the generator's CPU, and, when sampleRSS,
-// the session's peak resident memory sampled every 100 ms.
-func measureCell(cfg *config, s *server, e endpoint, conns int, sampleRSS bool) cellRecord {
-	rec := cellRecord{Server: s.kind.Name, Endpoint: e.Name, Started: time.Now().UTC(), serverKind: s.kind}
+// the session's peak resident memory sampled every 100 ms. rawPath, when
+// not empty, gets wrk's output.
+func measureCell(cfg *config, s *server, e endpoint, conns int, sampleRSS bool, rawPath string) (cellRecord, error) {
+	rec := cellRecord{Server: s.kind.Name, Endpoint: e.Name, Started: time.Now().UTC(), serverKind: s.kind, Generator: cfg.gen.name}
 	var (
 		wg       sync.WaitGroup
 		stopRSS  = make(chan struct{})
@@ -465,22 +510,28 @@ func measureCell(cfg *config, s *server, e endpoint, conns int, sampleRSS bool) 
 			}
 		})
 	}
-	before, genBefore := sessionUsage(s.sid), selfCPU()
-	r := load.Run(load.Options{Addr: s.addr, Request: request(s.addr, e.Path), Conns: conns, Duration: cfg.dur, Timeout: cfg.timeout})
-	after, genAfter := sessionUsage(s.sid), selfCPU()
+	before := sessionUsage(s.sid)
+	r, genCPU, err := cfg.gen.run(s.addr, e.Path, conns, cfg.dur, cfg.timeout, rawPath)
+	after := sessionUsage(s.sid)
 	close(stopRSS)
 	wg.Wait()
+	if err != nil {
+		return rec, fmt.Errorf("%s %s c=%d: %w", s.kind.Name, e.Path, conns, err)
+	}
 	rec.Result = r
+	if cfg.gen.name == genGo {
+		rec.Unfinished = &r.Unfinished
+	}
 	rec.RPS = r.RPS()
 	rec.P50, rec.P99, rec.Max = int64(r.Latency.Quantile(0.5)), int64(r.Latency.Quantile(0.99)), r.Latency.Max
 	rec.CPUTicks = max(after.ticks-before.ticks, 0)
-	rec.GenCPU = int64(genAfter - genBefore)
+	rec.GenCPU = int64(genCPU)
 	if sampleRSS {
 		rec.PeakRSS, rec.PeakProcs = max(peak.rss, after.rss), max(peak.procs, after.procs)
 	}
 	rec.Histogram = r.Latency.Sparse()
 	rec.SettleMS = s.waitQuiet(settleLimit).Milliseconds()
-	return rec
+	return rec, nil
 }
 
 // rotate returns ks rotated left by n.
@@ -526,6 +577,7 @@ func collectMeta(cfg *config, stamp string) map[string]string {
 		"go":        out("go", "env", "GOVERSION"),
 		"commit":    out("git", "rev-parse", "--short", "HEAD"),
 		"args":      strings.Join(os.Args[1:], " "),
+		"load":      cfg.gen.describe(),
 	}
 	if out("git", "status", "--porcelain", "--untracked-files=no") != "" {
 		m["commit"] += " (with uncommitted changes)"

@@ -72,15 +72,39 @@ func renderReport(res *results) string {
 	p("# Ahoy side-by-side benchmark, %s\n\n", m["timestamp"])
 	p("Machine: %s CPUs (%s), %s RAM, %s; load average %s at the start, %s at the end. Node %s, %s; Ahoy at commit %s.\n\n",
 		m["cpus"], m["cpu"], m["memory"], m["kernel"], m["loadavg_at_start"], m["loadavg_at_end"], m["node"], m["go"], m["commit"])
-	p("Every server serves a copy of `bench/project` on 127.0.0.1 and is loaded by `bench/load` in the same process as the runner "+
+	genCost := "–"
+	if per, ok := genCPUPerResponse(aggs); ok {
+		genCost = fmtDur(per)
+	}
+	switch cfg.gen.name {
+	case genWrk:
+		p("Load generator: **wrk** (%s), `wrk -t min(2, conns) -c conns -d %s --timeout %s -s bench/wrk/report.lua`, one process per cell; "+
+			"it used **%s of CPU per response** (its own user+system time).\n\n", cfg.gen.version, wrkDuration(cfg.dur), wrkDuration(cfg.timeout), genCost)
+	default:
+		why := ""
+		if cfg.gen.note != "" {
+			why = " (" + cfg.gen.note + ")"
+		}
+		p("Load generator: **the in-process Go generator** (`bench/load`, in the runner's own process)%s; "+
+			"it used **%s of CPU per response**, on the same cores as the servers.\n\n", why, genCost)
+	}
+	p("Every server serves a copy of `bench/project` on 127.0.0.1 and is loaded from the same machine "+
 		"(closed loop: each connection sends its next keep-alive GET when the previous response is in). "+
 		"%d round(s); each round runs every endpoint × connection count for every server, %v per cell, servers in rotated order. "+
 		"Ahoy: `ahoy serve --workers %d --max-inflight 0`, production rules on. Runner flags: `%s`.\n\n",
 		cfg.rounds, cfg.dur, cfg.tools.workers, m["args"])
-	p("Columns: **req/s** = 2xx responses per second (over all rounds); **p50/p99** = latency of 2xx responses, request written to last byte read; "+
-		"**CPU/req** = CPU time of the server's whole process tree (user+system, children included) per 2xx response; "+
-		"**errors** = connect/read failures and timeouts (per-request timeout %v); **non-2xx** = complete responses with another status; "+
-		"requests still in flight when a cell ends are dropped, neither counted nor errors (raw `unfinished`).\n\n", cfg.timeout)
+	if cfg.gen.name == genWrk {
+		p("Columns: **req/s** = responses with a status below 400 per second (wrk counts 400 and above as errors; every server answers 200) over all rounds; "+
+			"**p50/p99** = latency of the responses, request written to last byte read, as wrk measures it; "+
+			"**CPU/req** = CPU time of the server's whole process tree (user+system, children included) per such response; "+
+			"**errors** = connect, read and write failures and timeouts (per-request timeout %v); **non-2xx** = responses with a status of 400 or above; "+
+			"requests still in flight when a cell ends are dropped by wrk, neither counted nor errors.\n\n", cfg.timeout)
+	} else {
+		p("Columns: **req/s** = 2xx responses per second (over all rounds); **p50/p99** = latency of 2xx responses, request written to last byte read; "+
+			"**CPU/req** = CPU time of the server's whole process tree (user+system, children included) per 2xx response; "+
+			"**errors** = connect/read failures and timeouts (per-request timeout %v); **non-2xx** = complete responses with another status; "+
+			"requests still in flight when a cell ends are dropped, neither counted nor errors (raw `unfinished`).\n\n", cfg.timeout)
+	}
 
 	// Results per endpoint.
 	for _, e := range cfg.endpoints {
@@ -98,7 +122,11 @@ func renderReport(res *results) string {
 				}
 				rate := fmtRate(a.res.RPS())
 				if a.res.OK == 0 {
-					rate = fmt.Sprintf("0 (%d cut at the cells' end)", a.res.Unfinished)
+					if cfg.gen.name == genGo {
+						rate = fmt.Sprintf("0 (%d cut at the cells' end)", a.res.Unfinished)
+					} else {
+						rate = "0 (none completed within the cells)"
+					}
 				}
 				p("| %d | %s | %s | %s | %s | %s | %s | %s |\n", c, name, rate,
 					fmtDur(a.res.Latency.Quantile(0.5)), fmtDur(a.res.Latency.Quantile(0.99)), fmtCPU(a),
@@ -251,17 +279,26 @@ func renderReport(res *results) string {
 		row(fmt.Sprintf("idle memory ≤ %s, whole process tree, 2 workers", mib(targetIdleMemory)), mib(am.IdleRSS)+note, am.IdleRSS <= targetIdleMemory, true)
 	}
 	p("\n")
+	if per, ok := genCPUPerResponse(aggs); ok {
+		p("The load generator itself (%s) used %s of CPU per response on average (it shares the machine with the servers).\n",
+			cfg.gen.name, fmtDur(per))
+	}
+	return b.String()
+}
+
+// genCPUPerResponse is the load generator's CPU time over every cell divided
+// by the responses counted as OK; false when there were none.
+func genCPUPerResponse(aggs map[aggKey]*agg) (time.Duration, bool) {
 	var gen time.Duration
 	var ok int64
 	for _, a := range aggs {
 		gen += a.genCPU
 		ok += a.res.OK
 	}
-	if ok > 0 {
-		p("The load generator itself used %s of CPU per response on average (it shares the machine with the servers).\n",
-			fmtDur(gen/time.Duration(ok)))
+	if ok == 0 {
+		return 0, false
 	}
-	return b.String()
+	return gen / time.Duration(ok), true
 }
 
 // pickTargetCell is /headers at 64 connections when measured, otherwise
@@ -401,6 +438,9 @@ func fmtErrors(r *load.Result) string {
 func fmtNon2xx(r *load.Result) string {
 	if r.Non2xx == 0 {
 		return "0"
+	}
+	if len(r.Status) == 0 { // wrk counts them without their codes
+		return fmt.Sprintf("%d (status ≥ 400)", r.Non2xx)
 	}
 	codes := make([]int, 0, len(r.Status))
 	for c := range r.Status {
