@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -192,8 +193,12 @@ func (w *proc) writeFrames(stop <-chan struct{}) {
 	for {
 		select {
 		case b := <-w.out:
-			// Frames queued meanwhile go out in the same write(2): under
-			// load that is one system call for many invocations.
+			// Let the goroutines that are ready to run (requests already
+			// read) queue their frames first: the scheduler runs a woken
+			// goroutine next, so without this yield every frame went out
+			// alone. Frames queued meanwhile leave in the same write(2),
+			// and the worker then handles them in one wake-up.
+			runtime.Gosched()
 			if len(w.out) > 0 {
 				batch = append(batch[:0], b...)
 			more:
