@@ -48,15 +48,22 @@ function createResponseClass({ cookies }) {
       }
       const key = String(name).toLowerCase();
       const existing = this._headers.get(key);
+      // Entries share one shape ({name, value, list, array}) so V8 keeps
+      // these methods monomorphic; they run several times per request.
       if (key === 'set-cookie') {
         const entry = existing || { name: 'Set-Cookie', value: [], list: true, array: false };
-        entry.value = entry.value.concat(value);
-        if (Array.isArray(value)) entry.array = true;
-        this._headers.set(key, entry);
+        if (Array.isArray(value)) {
+          for (const v of value) entry.value.push(v);
+          entry.array = true;
+        } else {
+          entry.value.push(value);
+        }
+        if (!existing) this._headers.set(key, entry);
         return this;
       }
       if (!existing) {
-        this._headers.set(key, { name: String(name), value: Array.isArray(value) ? [...value] : value });
+        const copy = Array.isArray(value) ? [...value] : value;
+        this._headers.set(key, { name: String(name), value: copy, list: false, array: false });
       } else {
         existing.value = [existing.value, value].flat();
       }

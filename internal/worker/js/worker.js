@@ -428,8 +428,18 @@ function finish(st, reply) {
   if (st.finished || st.cancelled) return;
   st.finished = true;
   inflight.delete(st.id);
-  const { body, ...header } = reply;
-  send({ type: 'reply', id: st.id, ...header }, body);
+  // One object shape for every reply keeps JSON.stringify on its fast
+  // path (undefined members are left out of the JSON).
+  const header = {
+    type: 'reply',
+    id: st.id,
+    kind: reply.kind,
+    bodyKind: reply.bodyKind,
+    status: reply.status,
+    headers: reply.headers,
+    error: reply.error,
+  };
+  send(header, reply.body);
 }
 
 function isErrorLike(v) {
