@@ -251,9 +251,11 @@ func validHeaderName(name string) bool {
 // managedHeader reports hop-by-hop and framing headers (RFC 9110 §7.6.1,
 // RFC 9112 §6) that only the server may set.
 func managedHeader(name string) bool {
-	switch strings.ToLower(name) {
-	case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "content-length":
-		return true
+	// EqualFold, not ToLower: no allocation for every header of every reply.
+	for _, m := range [...]string{"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "content-length"} {
+		if len(name) == len(m) && strings.EqualFold(name, m) {
+			return true
+		}
 	}
 	return false
 }
