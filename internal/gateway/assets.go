@@ -1,19 +1,30 @@
 package gateway
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"os"
 	"path"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // serveAsset sends a public or protected Asset (R12): Content-Type by
 // extension, Last-Modified, a strong ETag, Range and conditional requests,
 // HEAD. The file is opened with os.OpenInRoot on the project directory, so
-// neither a symlink nor a crafted name can reach outside the project.
+// neither a symlink nor a crafted name can reach outside the project. Small
+// files are kept in memory after their first request, as a deployment's
+// Assets do not change (dev mode reloads, with a new cache, when they do).
 func (h *Handler) serveAsset(w *recorder, r *http.Request, req *request) {
+	if a := req.routes.assets.get(req.res.Rel); a != nil {
+		h.sendAsset(w, r, req, a.modTime, a.etag, bytes.NewReader(a.content))
+		return
+	}
 	f, err := os.OpenInRoot(req.routes.snap.Dir, req.res.Rel)
 	if err != nil {
 		h.log.Warn("asset not readable", "request", req.id, "asset", req.res.Rel, "error", err)
@@ -26,12 +37,74 @@ func (h *Handler) serveAsset(w *recorder, r *http.Request, req *request) {
 		html(w, http.StatusNotFound, "Could not find asset")
 		return
 	}
+	// Strong: it changes whenever the file's size or modification time does.
+	etag := fmt.Sprintf(`"%x-%x"`, info.Size(), info.ModTime().UnixNano())
+	if a := req.routes.assets.load(req.res.Rel, f, info, etag); a != nil {
+		h.sendAsset(w, r, req, a.modTime, a.etag, bytes.NewReader(a.content))
+		return
+	}
+	h.sendAsset(w, r, req, info.ModTime(), etag, f)
+}
+
+func (h *Handler) sendAsset(w *recorder, r *http.Request, req *request, modTime time.Time, etag string, content io.ReadSeeker) {
 	if ct := assetType(req.res.Path); ct != "" {
 		w.Header().Set("Content-Type", ct)
 	}
-	// Strong: it changes whenever the file's size or modification time does.
-	w.Header().Set("ETag", fmt.Sprintf(`"%x-%x"`, info.Size(), info.ModTime().UnixNano()))
-	http.ServeContent(w, r, req.res.Path, info.ModTime(), f)
+	w.Header().Set("ETag", etag)
+	http.ServeContent(w, r, req.res.Path, modTime, content)
+}
+
+// Limits of the Asset cache: larger files are read from disk each time,
+// and a project with more than maxCachedAssets of small files has the rest
+// read from disk too.
+const (
+	maxCachedAsset  = 256 << 10
+	maxCachedAssets = 32 << 20
+)
+
+// assetCache holds the content of small Assets of one snapshot.
+type assetCache struct {
+	files sync.Map     // rel → *cachedAsset
+	size  atomic.Int64 // bytes held
+}
+
+type cachedAsset struct {
+	content []byte
+	modTime time.Time
+	etag    string
+}
+
+func newAssetCache() *assetCache { return &assetCache{} }
+
+func (c *assetCache) get(rel string) *cachedAsset {
+	if v, ok := c.files.Load(rel); ok {
+		return v.(*cachedAsset)
+	}
+	return nil
+}
+
+// load reads f into the cache when it is small enough and there is room;
+// nil means serve it from the file.
+func (c *assetCache) load(rel string, f *os.File, info os.FileInfo, etag string) *cachedAsset {
+	n := info.Size()
+	if n > maxCachedAsset || c.size.Add(n) > maxCachedAssets {
+		if n <= maxCachedAsset {
+			c.size.Add(-n)
+		}
+		return nil
+	}
+	content := make([]byte, n)
+	if _, err := io.ReadFull(f, content); err != nil {
+		c.size.Add(-n)
+		_, _ = f.Seek(0, io.SeekStart)
+		return nil
+	}
+	a := &cachedAsset{content: content, modTime: info.ModTime(), etag: etag}
+	if prev, loaded := c.files.LoadOrStore(rel, a); loaded {
+		c.size.Add(-n) // another request cached it first
+		return prev.(*cachedAsset)
+	}
+	return a
 }
 
 // assetTypes fixes the Content-Type of common extensions to what Express

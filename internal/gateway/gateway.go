@@ -110,6 +110,9 @@ type routes struct {
 	inv  Invoker // runs this snapshot's Functions
 	// authToken checks signatures: the configured token or the snapshot's AUTH_TOKEN.
 	authToken string
+	// assets caches small Asset files of this snapshot: a reload brings a
+	// new snapshot and so an empty cache.
+	assets *assetCache
 }
 
 // Handler is the gateway. Create it with New.
@@ -144,7 +147,7 @@ func (h *Handler) Swap(snap *project.Snapshot, inv Invoker) error {
 	if token == "" {
 		token = EnvValue(snap, "AUTH_TOKEN")
 	}
-	h.routes.Store(&routes{snap: snap, inv: inv, authToken: token})
+	h.routes.Store(&routes{snap: snap, inv: inv, authToken: token, assets: newAssetCache()})
 	return nil
 }
 

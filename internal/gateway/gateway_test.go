@@ -543,6 +543,54 @@ func TestAssets_R12(t *testing.T) {
 	}
 }
 
+// TestAssetCache checks that a cached Asset (small) and one read from disk
+// each time (over maxCachedAsset) answer alike, that the cache keeps a
+// snapshot's content, and that a new snapshot (a reload) brings the new one.
+func TestAssetCache(t *testing.T) {
+	big := strings.Repeat("0123456789", maxCachedAsset/10+1)
+	dir := projecttest.New(t, map[string]string{
+		"assets/small.txt": "small v1",
+		"assets/big.txt":   big,
+	})
+	load := func() *project.Snapshot {
+		snap, err := project.Load(project.Options{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return snap
+	}
+	cfg := Defaults()
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	h, err := New(cfg, load(), &fakeInvoker{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &testGateway{h: h}
+	for i := range 2 {
+		expect(t, g.do(get("/small.txt")), 200, "small v1")
+		w := g.do(get("/big.txt"))
+		if w.Code != 200 || w.Body.String() != big {
+			t.Fatalf("big asset, request %d: %d, %d bytes", i, w.Code, w.Body.Len())
+		}
+		r := get("/big.txt")
+		r.Header.Set("Range", "bytes=10-14")
+		if w := g.do(r); w.Code != 206 || w.Body.String() != "01234" {
+			t.Fatalf("range on the big asset: %d %q", w.Code, w.Body.String())
+		}
+	}
+	if got := h.routes.Load().assets.size.Load(); got != int64(len("small v1")) {
+		t.Fatalf("cache holds %d bytes, want only the small asset's %d", got, len("small v1"))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "assets/small.txt"), []byte("small v2"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, g.do(get("/small.txt")), 200, "small v1") // the snapshot's content
+	if err := h.Swap(load(), &fakeInvoker{}); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, g.do(get("/small.txt")), 200, "small v2")
+}
+
 func TestProtected_R65_R66(t *testing.T) {
 	g := newTestGateway(t, nil, nil)
 	expect(t, g.do(get("/secret")), 403, "X-Twilio-Signature")
