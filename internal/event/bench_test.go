@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+
+	"github.com/ahoy-run/ahoy/internal/projecttest"
 )
 
 // Benchmarks for the per-request parsers. Each one checks its output once
@@ -19,16 +21,8 @@ const webhookParams = "AccountSid=AC0123456789abcdef0123456789abcdef&ApiVersion=
 	"Direction=inbound&From=%2B15557654321&FromCity=SAN+FRANCISCO&FromCountry=US&" +
 	"FromState=CA&FromZip=94105&To=%2B15551234567&ToCity=&ToCountry=US&ToState=CA&ToZip="
 
-// A typical Twilio messaging webhook (25 parameters) whose Body has spaces,
-// punctuation and percent-encoded UTF-8 (an accented letter and an emoji).
-const smsWebhookParams = "ToCountry=US&ToState=CA&SmsMessageSid=SM0123456789abcdef0123456789abcdef&" +
-	"NumMedia=0&ToCity=SAN+FRANCISCO&FromZip=94105&SmsSid=SM0123456789abcdef0123456789abcdef&" +
-	"FromState=CA&SmsStatus=received&FromCity=SAN+FRANCISCO&" +
-	"Body=Hi+J%C3%B6rg%2C+see+you+at+5%3A30%3F+%F0%9F%91%8B+%26+thanks%21&" +
-	"FromCountry=US&To=%2B15551234567&MessagingServiceSid=MG0123456789abcdef0123456789abcdef&" +
-	"ToZip=94105&NumSegments=1&MessageSid=SM0123456789abcdef0123456789abcdef&" +
-	"AccountSid=AC0123456789abcdef0123456789abcdef&From=%2B15557654321&ApiVersion=2010-04-01&" +
-	"ReferralNumMedia=0&Direction=inbound&CallerName=&ProfileName=J%C3%B6rg&WaId="
+// smsWebhookParams is a Twilio messaging webhook: 25 parameters, an encoded UTF-8 Body.
+const smsWebhookParams = projecttest.SMSWebhook
 
 // benchObject decodes a parser's output and checks some of its members.
 func benchObject(b *testing.B, out []byte, want map[string]any) map[string]any {

@@ -78,16 +78,8 @@ type benchBody struct{ bytes.Reader }
 
 func (*benchBody) Close() error { return nil }
 
-// benchSMSForm is a Twilio messaging webhook: 25 parameters, an encoded
-// UTF-8 Body.
-const benchSMSForm = "ToCountry=US&ToState=CA&SmsMessageSid=SM0123456789abcdef0123456789abcdef&" +
-	"NumMedia=0&ToCity=SAN+FRANCISCO&FromZip=94105&SmsSid=SM0123456789abcdef0123456789abcdef&" +
-	"FromState=CA&SmsStatus=received&FromCity=SAN+FRANCISCO&" +
-	"Body=Hi+J%C3%B6rg%2C+see+you+at+5%3A30%3F+%F0%9F%91%8B+%26+thanks%21&" +
-	"FromCountry=US&To=%2B15551234567&MessagingServiceSid=MG0123456789abcdef0123456789abcdef&" +
-	"ToZip=94105&NumSegments=1&MessageSid=SM0123456789abcdef0123456789abcdef&" +
-	"AccountSid=AC0123456789abcdef0123456789abcdef&From=%2B15557654321&ApiVersion=2010-04-01&" +
-	"ReferralNumMedia=0&Direction=inbound&CallerName=&ProfileName=J%C3%B6rg&WaId="
+// benchSMSForm is a Twilio messaging webhook: 25 parameters, an encoded UTF-8 Body.
+const benchSMSForm = projecttest.SMSWebhook
 
 const benchQuery = "name=Ada+Lovelace&lang=de-DE&utm_source=newsletter&utm_medium=email&" +
 	"ref=https%3A%2F%2Fexample.com%2Fa%3Fb%3D1&page=2"

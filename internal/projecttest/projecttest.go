@@ -60,3 +60,15 @@ func LinkTwilio(t testing.TB, dir string) {
 		t.Fatal(err)
 	}
 }
+
+// SMSWebhook is the form body (or query string) of a typical Twilio
+// messaging webhook: 25 parameters, a Body with spaces, punctuation and
+// percent-encoded UTF-8 (an accented letter and an emoji).
+const SMSWebhook = "ToCountry=US&ToState=CA&SmsMessageSid=SM0123456789abcdef0123456789abcdef&" +
+	"NumMedia=0&ToCity=SAN+FRANCISCO&FromZip=94105&SmsSid=SM0123456789abcdef0123456789abcdef&" +
+	"FromState=CA&SmsStatus=received&FromCity=SAN+FRANCISCO&" +
+	"Body=Hi+J%C3%B6rg%2C+see+you+at+5%3A30%3F+%F0%9F%91%8B+%26+thanks%21&" +
+	"FromCountry=US&To=%2B15551234567&MessagingServiceSid=MG0123456789abcdef0123456789abcdef&" +
+	"ToZip=94105&NumSegments=1&MessageSid=SM0123456789abcdef0123456789abcdef&" +
+	"AccountSid=AC0123456789abcdef0123456789abcdef&From=%2B15557654321&ApiVersion=2010-04-01&" +
+	"ReferralNumMedia=0&Direction=inbound&CallerName=&ProfileName=J%C3%B6rg&WaId="

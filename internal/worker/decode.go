@@ -40,16 +40,9 @@ func (d *headerDecoder) fast(b []byte) (*inHeader, bool) {
 	if err != nil {
 		return nil, false
 	}
-	o, err := v.Object()
-	if err != nil {
-		return nil, false
-	}
 	h := &inHeader{}
-	ok := true
-	o.Visit(func(key []byte, v *fastjson.Value) {
-		if !ok {
-			return
-		}
+	ok := members(v, func(key []byte, v *fastjson.Value) bool {
+		ok := true
 		switch string(key) {
 		case "type":
 			h.Type, ok = str(v)
@@ -99,6 +92,7 @@ func (d *headerDecoder) fast(b []byte) (*inHeader, bool) {
 			// may still assign it, so let it decide.
 			ok = false
 		}
+		return ok
 	})
 	if !ok || checkHeader(h) != nil {
 		return nil, false
@@ -172,16 +166,9 @@ func headerPairs(v *fastjson.Value) ([]Header, bool) {
 }
 
 func functionError(v *fastjson.Value) (*FunctionError, bool) {
-	o, err := v.Object()
-	if err != nil {
-		return nil, false
-	}
 	e := &FunctionError{}
-	ok := true
-	o.Visit(func(key []byte, v *fastjson.Value) {
-		if !ok {
-			return
-		}
+	ok := members(v, func(key []byte, v *fastjson.Value) bool {
+		ok := false
 		switch string(key) {
 		case "name":
 			e.Name, ok = str(v)
@@ -189,11 +176,27 @@ func functionError(v *fastjson.Value) (*FunctionError, bool) {
 			e.Message, ok = str(v)
 		case "stack":
 			e.Stack, ok = str(v)
-		default:
-			ok = false
 		}
+		return ok
 	})
 	return e, ok
+}
+
+// members calls accept for each member of the object v, in order, until it
+// returns false; it reports whether v is an object and every member was
+// accepted.
+func members(v *fastjson.Value, accept func(key []byte, v *fastjson.Value) bool) bool {
+	o, err := v.Object()
+	if err != nil {
+		return false
+	}
+	ok := true
+	o.Visit(func(key []byte, v *fastjson.Value) {
+		if ok {
+			ok = accept(key, v)
+		}
+	})
+	return ok
 }
 
 func hasControl(b []byte) bool {
