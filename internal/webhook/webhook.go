@@ -4,15 +4,18 @@
 package webhook
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"hash"
 	"net/url"
 	"slices"
 	"strings"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Signature computes X-Twilio-Signature: base64(HMAC-SHA1(authToken, url + for each param name in
@@ -21,31 +24,79 @@ import (
 // code units, which differs from byte order only for characters above U+FFFF versus U+E000–U+FFFF;
 // values repeated under one name count once, as twilio-node dedupes them with a Set.
 func Signature(authToken, url string, params url.Values) string {
-	mac := hmac.New(sha1.New, []byte(authToken))
-	mac.Write([]byte(url))
+	return sign(hmac.New(sha1.New, []byte(authToken)), url, paramPayload(params))
+}
+
+// paramPayload is what the signature covers after the URL: for each name in
+// sorted order, name+value for each distinct value in sorted order. Valid
+// signs up to four URL variants with the same params, so it is built once.
+func paramPayload(params url.Values) []byte {
 	names := make([]string, 0, len(params))
-	for name := range params {
+	size := 0
+	for name, values := range params {
 		names = append(names, name)
-	}
-	slices.SortFunc(names, compareUTF16)
-	for _, name := range names {
-		values := slices.Clone(params[name])
-		slices.SortFunc(values, compareUTF16)
-		for _, v := range slices.Compact(values) {
-			mac.Write([]byte(name))
-			mac.Write([]byte(v))
+		for _, v := range values {
+			size += len(name) + len(v)
 		}
 	}
+	slices.SortFunc(names, compareUTF16)
+	payload := make([]byte, 0, size)
+	for _, name := range names {
+		values := params[name]
+		if len(values) > 1 {
+			values = slices.Compact(slices.SortedFunc(slices.Values(values), compareUTF16))
+		}
+		for _, v := range values {
+			payload = append(payload, name...)
+			payload = append(payload, v...)
+		}
+	}
+	return payload
+}
+
+// sign returns the base64 HMAC of url+payload; mac is reset first.
+func sign(mac hash.Hash, url string, payload []byte) string {
+	mac.Reset()
+	mac.Write([]byte(url))
+	mac.Write(payload)
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// compareUTF16 orders strings as JavaScript's default sort does. Bytes break ties, which only
-// happen for invalid UTF-8, so that the order (and the signature) stays deterministic.
+// compareUTF16 orders strings as JavaScript's default sort does: by UTF-16
+// code units, which differs from byte order only for characters above U+FFFF
+// (surrogate pairs, D800–DFFF) against U+E000–U+FFFF. It compares rune by
+// rune without converting either string. Invalid UTF-8 decodes to U+FFFD as
+// it does for Node; bytes break the ties that leaves, so that the order (and
+// the signature) stays deterministic.
 func compareUTF16(a, b string) int {
-	if c := slices.Compare(utf16.Encode([]rune(a)), utf16.Encode([]rune(b))); c != 0 {
-		return c
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		ra, na := utf8.DecodeRuneInString(a[i:])
+		rb, nb := utf8.DecodeRuneInString(b[j:])
+		if ra != rb {
+			return cmp.Compare(firstUnit(ra), firstUnit(rb))
+		}
+		i += na
+		j += nb
+	}
+	switch {
+	case i < len(a):
+		return 1
+	case j < len(b):
+		return -1
 	}
 	return strings.Compare(a, b)
+}
+
+// firstUnit is r's first UTF-16 code unit, widened so that two different
+// runes never compare equal: a supplementary rune's high surrogate keeps its
+// low one below it.
+func firstUnit(r rune) int64 {
+	if r < 0x10000 {
+		return int64(r) << 16
+	}
+	hi, lo := utf16.EncodeRune(r)
+	return int64(hi)<<16 | int64(lo)
 }
 
 // Request is what the validator needs from an HTTP request.
@@ -89,10 +140,12 @@ func (v Validator) Valid(r Request) bool {
 	if err != nil {
 		return false
 	}
+	mac := hmac.New(sha1.New, []byte(v.AuthToken))
+	payload := paramPayload(params)
 	sigOK := false
 	for _, variant := range variants {
 		// Every variant is tried so the time taken does not depend on which one matched.
-		if hmac.Equal([]byte(r.Signature), []byte(Signature(v.AuthToken, variant, params))) {
+		if hmac.Equal([]byte(r.Signature), []byte(sign(mac, variant, payload))) {
 			sigOK = true
 		}
 	}

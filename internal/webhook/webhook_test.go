@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
 // Vectors produced by twilio-node 5.13.1's getExpectedTwilioSignature (token "12345"), so these
@@ -156,6 +158,26 @@ func FuzzValid(f *testing.F) {
 		// Serialising is idempotent, which the variant construction relies on.
 		if again, err := parseURL(u.href()); err != nil || again.href() != u.href() {
 			t.Fatalf("href not idempotent: %q -> %q -> %v %v", raw, u.href(), again, err)
+		}
+	})
+}
+
+// FuzzCompareUTF16 checks the conversion-free comparison against the plain
+// definition: compare the UTF-16 encodings, then the bytes.
+func FuzzCompareUTF16(f *testing.F) {
+	for _, s := range [][2]string{
+		{"a", "b"}, {"ab", "a"}, {"\U0001F600", "\uFFFD"}, {"\uE000", "\U00010000"},
+		{"x\xffy", "x\uFFFDy"}, {"\U0001F600a", "\U0001F601"}, {"", "a"}, {"same", "same"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		want := slices.Compare(utf16.Encode([]rune(a)), utf16.Encode([]rune(b)))
+		if want == 0 {
+			want = strings.Compare(a, b)
+		}
+		if got := compareUTF16(a, b); got != want {
+			t.Fatalf("compareUTF16(%q, %q) = %d, want %d", a, b, got, want)
 		}
 	})
 }
