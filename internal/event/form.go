@@ -37,19 +37,32 @@ type formObject struct {
 	keys  []string
 	vals  [][]string
 	index map[string]int
+	slab  []string // backing for single values, so a key costs no slice of its own
+}
+
+// newFormObject sizes a formObject for about n pairs.
+func newFormObject(n int) *formObject {
+	return &formObject{
+		keys:  make([]string, 0, n),
+		vals:  make([][]string, 0, n),
+		index: make(map[string]int, n),
+		slab:  make([]string, 0, n),
+	}
 }
 
 func (f *formObject) add(k, v string) {
-	if f.index == nil {
-		f.index = make(map[string]int)
-	}
 	if i, ok := f.index[k]; ok {
-		f.vals[i] = append(f.vals[i], v)
+		f.vals[i] = append(f.vals[i], v) // cap 1: a repeated key gets its own slice
 		return
 	}
 	f.index[k] = len(f.keys)
 	f.keys = append(f.keys, k)
-	f.vals = append(f.vals, []string{v})
+	if len(f.slab) == cap(f.slab) {
+		f.slab = make([]string, 0, 16)
+	}
+	f.slab = append(f.slab, v)
+	n := len(f.slab)
+	f.vals = append(f.vals, f.slab[n-1:n:n])
 }
 
 func isHexByte(c byte) bool {
@@ -73,7 +86,7 @@ func nodeDecode(s string) string {
 // Only keys/values in which a valid %XX was seen are decoded at all, which
 // matters for the fallback decoder, so the flags are tracked exactly.
 func parseQuerystring(qs string, maxKeys int) *formObject {
-	obj := &formObject{}
+	obj := newFormObject(min(strings.Count(qs, "&")+1, maxKeys))
 	pairs := maxKeys
 	var (
 		lastPos, encodeCheck   int
