@@ -282,12 +282,28 @@ func canonicalInt(k string) (float64, bool) {
 }
 
 type qsParser struct {
-	lim QueryLimits
+	lim  QueryLimits
+	strs []jsVal // backing for the parts' string values: one allocation per 16, not one each
+}
+
+// newString is newString from a slab; the values stay valid (and mutable)
+// because a full slab is replaced, never grown in place.
+func (p *qsParser) newString(s string) *jsVal {
+	if len(p.strs) == cap(p.strs) {
+		p.strs = make([]jsVal, 0, 16)
+	}
+	p.strs = append(p.strs, jsVal{kind: kString, str: s})
+	return &p.strs[len(p.strs)-1]
+}
+
+// sizedObject is an object value with room for n keys.
+func sizedObject(n int) *jsVal {
+	return &jsVal{kind: kObject, obj: &jsObject{keys: make([]string, 0, n), vals: make([]*jsVal, 0, n)}}
 }
 
 func (p *qsParser) parse(str string) *jsVal {
 	temp := p.parseValues(str)
-	obj := newObject()
+	obj := sizedObject(len(temp.keys))
 	for _, i := range temp.ordered() {
 		key := temp.keys[i]
 		if key != "" && strings.IndexByte(key, '[') < 0 && p.lim.Depth > 0 {
@@ -363,9 +379,10 @@ func nextPct5(s string, i int) int {
 // parseValues is qs parseValues: split on '&', decode keys and values and
 // combine repeated raw keys.
 func (p *qsParser) parseValues(str string) *jsObject {
-	obj := &jsObject{}
 	clean := replaceEscapedBrackets(str)
 	limit := p.lim.ParameterLimit
+	n := min(strings.Count(clean, "&")+1, max(limit, 0))
+	obj := &jsObject{keys: make([]string, 0, n), vals: make([]*jsVal, 0, n)}
 	for n := 0; n < limit; n++ {
 		var part string
 		amp := strings.IndexByte(clean, '&')
@@ -398,7 +415,7 @@ func (p *qsParser) addPart(obj *jsObject, part string) {
 		key = decodeComponent(part[:pos])
 		val = decodeComponent(part[pos+1:])
 	}
-	v := newString(val)
+	v := p.newString(val)
 	// With duplicates 'combine' (the default) a repeated key combines
 	// whether or not it ends in "[]", so emptyBracket only documents qs.
 	_ = emptyBracket
