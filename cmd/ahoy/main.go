@@ -32,8 +32,9 @@ func main() {
 		// Most of an invocation's CPU is in the Node workers, which are
 		// processes of their own: a Go scheduler with as many Ps as CPUs
 		// spins idle Ps looking for work and fights the workers for the
-		// same cores. Half the CPUs measured 1.5× the throughput at 60%
-		// of the Go CPU per request on 2 cores (bench/README.md).
+		// same cores. On 2 cores, half the CPUs measured 1.2× the
+		// throughput with a quarter less Go CPU per request and a third of
+		// the p99 (/headers at 64 connections, wrk, side by side).
 		runtime.GOMAXPROCS(goProcs(cpus))
 	}
 	if os.Getenv("GOGC") == "" {
