@@ -245,6 +245,20 @@ func TestBodies_R16_R18_R20(t *testing.T) {
 		t.Fatalf("form = %s", f)
 	}
 
+	// A UTF-8 byte-order mark is dropped, as body-parser's iconv-lite decoding does.
+	expect(t, g.do(post("application/json", "\uFEFF{\"a\":1}")), 200, "ok")
+	if b := string(g.inv.last(t).JSONBody); b != `{"a":1}` {
+		t.Fatalf("JSON body with a BOM = %q", b)
+	}
+	expect(t, g.do(post("application/json", "\uFEFF")), 200, "ok")
+	if inv := g.inv.last(t); inv.JSONBody != nil {
+		t.Fatalf("a JSON body of only a BOM is empty, got %q", inv.JSONBody)
+	}
+	expect(t, g.do(post("application/x-www-form-urlencoded", "\uFEFFa=1")), 200, "ok")
+	if f := string(g.inv.last(t).Form); f != `{"a":"1"}` {
+		t.Fatalf("form with a BOM = %s", f)
+	}
+
 	calls := g.inv.count()
 	expect(t, g.do(post("application/json; charset=utf-8", `{"broken":`)), 400, "JSON")
 	expect(t, g.do(post("application/json", `"scalar"`)), 400, "JSON")

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -63,10 +64,15 @@ func (h *Handler) buildInvocation(r *http.Request, req *request, body []byte) (i
 	if q := r.URL.RawQuery; q != "" {
 		inv.Query = event.ParseQuery(q, event.DefaultQueryLimits())
 	}
+	ct := r.Header.Get("Content-Type")
+	// body-parser decodes JSON and form bodies with iconv-lite, which drops
+	// a UTF-8 byte-order mark (an editor's or a .NET client's) before parsing.
+	if event.IsJSON(ct) || event.IsForm(ct) {
+		body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
+	}
 	if len(body) == 0 {
 		return inv, 0, ""
 	}
-	ct := r.Header.Get("Content-Type")
 	switch {
 	case event.IsJSON(ct):
 		if err := event.CheckJSON(body); err != nil {
