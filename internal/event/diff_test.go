@@ -1,15 +1,15 @@
 package event
 
 import (
-	"bytes"
 	"encoding/json"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ahoy-run/ahoy/internal/projecttest"
 )
 
 // qsDir is the qs copy npm installs for the tests (npm ci in testdata/twilio).
@@ -19,26 +19,8 @@ const qsDir = "../../testdata/twilio/node_modules/qs"
 // its JSON array of outputs, skipping the test when node is unavailable.
 func runNode(t *testing.T, script string, inputs any) []string {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node not on PATH")
-	}
-	in, err := json.Marshal(inputs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, "-e", script)
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node: %v\n%s", err, stderr.String())
-	}
 	var res []string
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("node output: %v", err)
-	}
+	projecttest.RunNodeJSON(t, script, nil, inputs, &res)
 	return res
 }
 

@@ -2,7 +2,10 @@
 package projecttest
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -72,3 +75,30 @@ const SMSWebhook = "ToCountry=US&ToState=CA&SmsMessageSid=SM0123456789abcdef0123
 	"ToZip=94105&NumSegments=1&MessageSid=SM0123456789abcdef0123456789abcdef&" +
 	"AccountSid=AC0123456789abcdef0123456789abcdef&From=%2B15557654321&ApiVersion=2010-04-01&" +
 	"ReferralNumMedia=0&Direction=inbound&CallerName=&ProfileName=J%C3%B6rg&WaId="
+
+// RunNodeJSON runs `node -e script args...` with in as JSON on its standard
+// input and decodes its standard output, JSON, into out: the harness of the
+// differential tests against the real JavaScript code. The test is skipped
+// when node is not on PATH.
+func RunNodeJSON(t testing.TB, script string, args []string, in, out any) {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not on PATH")
+	}
+	input, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, append([]string{"-e", script}, args...)...)
+	cmd.Stdin = bytes.NewReader(input)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, stderr.String())
+	}
+	if err := json.Unmarshal(stdout, out); err != nil {
+		t.Fatalf("node output: %v\n%s", err, stdout)
+	}
+}

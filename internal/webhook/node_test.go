@@ -1,18 +1,17 @@
 package webhook
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ahoy-run/ahoy/internal/projecttest"
 )
 
 // nodeHarness runs twilio-node's own webhooks.js. It also compiles the module a second time with
@@ -70,10 +69,6 @@ type nodeResult struct {
 // runNode evaluates ops with the installed twilio package, skipping the test when it is missing.
 func runNode(t *testing.T, ops []nodeOp) []nodeResult {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node not on PATH")
-	}
 	file, err := filepath.Abs("../../testdata/twilio/node_modules/twilio/lib/webhooks/webhooks.js")
 	if err != nil {
 		t.Fatal(err)
@@ -81,22 +76,8 @@ func runNode(t *testing.T, ops []nodeOp) []nodeResult {
 	if _, err := os.Stat(file); err != nil {
 		t.Skip("twilio not installed; run npm ci in testdata/twilio")
 	}
-	in, err := json.Marshal(ops)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, "-e", nodeHarness, file)
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node: %v\n%s", err, stderr.String())
-	}
 	var res []nodeResult
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("node output: %v\n%s", err, out)
-	}
+	projecttest.RunNodeJSON(t, nodeHarness, []string{file}, ops, &res)
 	if len(res) != len(ops) {
 		t.Fatalf("node returned %d results for %d ops", len(res), len(ops))
 	}
