@@ -766,6 +766,9 @@ func TestAdminEndpoints(t *testing.T) {
 	if code, _ := fetch("/readyz"); code != 200 {
 		t.Fatalf("/readyz: %d", code)
 	}
+	if code, body := fetch("/debug/pprof/"); code != 200 || !strings.Contains(body, "goroutine") {
+		t.Fatalf("/debug/pprof/: %d %.200q", code, body)
+	}
 	s.get(t, "/ok")
 	s.get(t, "/a.txt")
 	s.get(t, "/nope")
@@ -792,4 +795,31 @@ func TestAdminEndpoints(t *testing.T) {
 		t.Fatalf("/readyz while draining: %d", code)
 	}
 	s.draining.Store(false)
+}
+
+// TestRequestLog checks the JSON request line a production log gets per
+// request, with the duration as integer microseconds.
+func TestRequestLog(t *testing.T) {
+	s := startServer(t, map[string]string{
+		"functions/ok.js": `exports.handler = (c, e, cb) => cb(null, {ok: true});`,
+	}, false, nil)
+	s.get(t, "/ok")
+	s.logs.waitFor(t, `"msg":"request"`)
+	for _, line := range strings.Split(s.logs.String(), "\n") {
+		if !strings.Contains(line, `"msg":"request"`) {
+			continue
+		}
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("request line is not JSON: %v: %s", err, line)
+		}
+		us, ok := rec["duration_us"].(float64)
+		if rec["status"] != float64(200) || rec["method"] != "GET" || rec["path"] != "/ok" ||
+			!ok || us <= 0 || us != float64(int64(us)) ||
+			!strings.HasPrefix(fmt.Sprint(rec["content_type"]), "application/json") || !strings.HasPrefix(fmt.Sprint(rec["request"]), "RQ") {
+			t.Fatalf("request line: %s", line)
+		}
+		return
+	}
+	t.Fatalf("no request line in:\n%s", s.logs.String())
 }

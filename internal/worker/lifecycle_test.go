@@ -153,8 +153,9 @@ func TestStdoutDoesNotCorruptChannel(t *testing.T) {
 
 func TestProcessExitR46(t *testing.T) {
 	p := newProject(t, map[string]string{
-		"functions/exit.js":  fn(`process.stderr.write("bye now\n"); process.exit(3)`),
-		"functions/hello.js": fn(`callback(null, "hi")`),
+		"functions/exit.js":      fn(`process.stderr.write("bye now\n"); process.exit(3)`),
+		"functions/lastwords.js": fn(`console.log("last words"); process.exit(4)`),
+		"functions/hello.js":     fn(`callback(null, "hi")`),
 	})
 	rec := &recorder{}
 	pool := startPool(t, p, rec)
@@ -170,6 +171,14 @@ func TestProcessExitR46(t *testing.T) {
 	got := rec.waitFor(t, "exited (exit status 3)")
 	if got.Level != slog.LevelError || !strings.Contains(got.Attrs["stderr"], "bye now") {
 		t.Errorf("exit log: %+v", got)
+	}
+	// Frames are corked until the end of the tick: process.exit() in the
+	// same tick must still let the line logged just before it out.
+	if _, err := pool.Invoke(ctx, p.inv("lastwords")); !errors.Is(err, ErrWorkerExited) {
+		t.Fatalf("got %v, want ErrWorkerExited", err)
+	}
+	if line := rec.waitFor(t, "last words"); line.Attrs["function"] != "/lastwords" {
+		t.Errorf("last words: %+v", line)
 	}
 }
 
