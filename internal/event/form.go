@@ -28,7 +28,7 @@ func ParseForm(body []byte, maxParams int) (obj []byte, params int) {
 	}
 	s := decodeUTF8(body)
 	params = strings.Count(s, "&") + 1
-	f := parseQuerystring(s, maxParams)
+	f := parseQuerystring(s, maxParams, params)
 	out := make([]byte, 0, len(s)+16)
 	return appendMultiObject(out, f.keys, f.vals), params
 }
@@ -85,8 +85,9 @@ func nodeDecode(s string) string {
 // the bytes of a multi-byte character all behave like one "other" character.
 // Only keys/values in which a valid %XX was seen are decoded at all, which
 // matters for the fallback decoder, so the flags are tracked exactly.
-func parseQuerystring(qs string, maxKeys int) *formObject {
-	obj := newFormObject(min(strings.Count(qs, "&")+1, maxKeys))
+// pairsHint is the caller's count of parameters, used to size the result.
+func parseQuerystring(qs string, maxKeys, pairsHint int) *formObject {
+	obj := newFormObject(min(pairsHint, maxKeys))
 	pairs := maxKeys
 	var (
 		lastPos, encodeCheck   int

@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"bytes"
 	"strconv"
 	"unicode/utf8"
 
@@ -33,7 +32,7 @@ func (d *headerDecoder) fast(b []byte) (*inHeader, bool) {
 	// or nan): JSON.stringify never writes any of those, so a header with a
 	// backslash or a control byte goes to encoding/json, and numbers are
 	// checked below.
-	if bytes.IndexByte(b, '\\') >= 0 || hasControl(b) || !utf8.Valid(b) {
+	if !plain(b) {
 		return nil, false
 	}
 	v, err := d.p.ParseBytes(b)
@@ -199,13 +198,19 @@ func members(v *fastjson.Value, accept func(key []byte, v *fastjson.Value) bool)
 	return ok
 }
 
-func hasControl(b []byte) bool {
+// plain reports whether b has no backslash, no control byte and only valid
+// UTF-8: one pass, with the UTF-8 check only when a byte needs it.
+func plain(b []byte) bool {
+	ascii := true
 	for _, c := range b {
-		if c < 0x20 {
-			return true
+		if c < 0x20 || c == '\\' {
+			return false
+		}
+		if c >= utf8.RuneSelf {
+			ascii = false
 		}
 	}
-	return false
+	return ascii || utf8.Valid(b)
 }
 
 // validNumber reports whether b is a JSON number (RFC 8259 §6).
