@@ -43,10 +43,11 @@ func NewBatchWriter(w io.Writer) *BatchWriter {
 func (b *BatchWriter) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	if b.closed {
+		// Written at once, behind anything still queued (Close may not
+		// have flushed yet), so the order holds.
+		b.pending = append(b.pending, p...)
 		b.mu.Unlock()
-		b.writeMu.Lock()
-		defer b.writeMu.Unlock()
-		_, _ = b.w.Write(p)
+		b.Flush()
 		return len(p), nil
 	}
 	b.pending = append(b.pending, p...)
