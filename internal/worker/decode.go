@@ -96,7 +96,6 @@ func (d *headerDecoder) fast(b []byte) (*inHeader, bool) {
 	if !ok || checkHeader(h) != nil {
 		return nil, false
 	}
-	h.decoded = true
 	return h, true
 }
 

@@ -146,6 +146,7 @@ func FuzzDecodeHeader(f *testing.F) {
 	f.Add(`{"type":"reply","id":7,"kind":"failure","bodyKind":"none","error":{"name":"E","message":"m\u00e9\ud800","stack":"s"}}`)
 	f.Add(`{"type":"log","id":null,"level":"info","inv":"RQ1","fn":"/x"}`)
 	f.Add(`{"type":"ready","node":"v20","twilio":true}`)
+	f.Add(`{"type":"log","id":1,"level":"info","status":201,"headers":[["A","1"]]}`)
 	f.Add(`{"type":"reply","id":1,"kind":"response","bodyKind":"none","status":null,"headers":[["A",[null,"b"]]],"Kind":"x"}`)
 	f.Fuzz(func(t *testing.T, header string) {
 		var d headerDecoder
@@ -167,9 +168,6 @@ func FuzzDecodeHeader(f *testing.F) {
 		if !bytes.Equal(gs, gf) {
 			t.Fatalf("encoding/json %s\nfast %s", gs, gf)
 		}
-		slow.Status, slow.Headers, fast.Status, fast.Headers = nil, nil, nil, nil
-		slow.decoded, slow.status, slow.headers = false, 0, nil
-		fast.decoded, fast.status, fast.headers = false, 0, nil
 		ss, _ := json.Marshal(slow)
 		sf, _ := json.Marshal(fast)
 		if !bytes.Equal(ss, sf) {

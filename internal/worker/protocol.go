@@ -116,16 +116,11 @@ type inHeader struct {
 	Function string `json:"fn"`
 
 	// reply
-	Kind     string            `json:"kind"`
-	BodyKind string            `json:"bodyKind"`
-	Status   json.RawMessage   `json:"status"`
-	Headers  []json.RawMessage `json:"headers"`
-	Error    *FunctionError    `json:"error"`
-
-	// Set instead of Status and Headers by headerDecoder's fast path.
-	decoded bool
-	status  int
-	headers []Header
+	Kind     string         `json:"kind"`
+	BodyKind string         `json:"bodyKind"`
+	Error    *FunctionError `json:"error"`
+	status   int            // R48: 0 unless an integer
+	headers  []Header
 }
 
 // UnmarshalJSON lets FunctionError be decoded from the worker's lower-case keys.
@@ -140,15 +135,32 @@ func (e *FunctionError) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// decodeHeader decodes a frame header with encoding/json: the definition of
+// what a worker may send, and headerDecoder's fallback.
 func decodeHeader(b []byte) (*inHeader, error) {
-	var h inHeader
-	if err := json.Unmarshal(b, &h); err != nil {
+	var wire struct {
+		inHeader
+		Status  json.RawMessage   `json:"status"`
+		Headers []json.RawMessage `json:"headers"`
+	}
+	if err := json.Unmarshal(b, &wire); err != nil {
 		return nil, fmt.Errorf("%w: %v", errMalformed, err)
 	}
-	if err := checkHeader(&h); err != nil {
+	h := &wire.inHeader
+	if err := checkHeader(h); err != nil {
 		return nil, err
 	}
-	return &h, nil
+	if h.Type == "reply" {
+		h.status = decodeStatus(wire.Status)
+		for _, raw := range wire.Headers {
+			hd, err := decodeHeaderPair(raw)
+			if err != nil {
+				return nil, err
+			}
+			h.headers = append(h.headers, hd)
+		}
+	}
+	return h, nil
 }
 
 // checkHeader refuses a header no worker sends.
@@ -197,18 +209,7 @@ func (h *inHeader) toReply(body []byte) (*Reply, error) {
 			r.Body = []byte{}
 		}
 	}
-	if h.decoded {
-		r.Status, r.Headers = h.status, h.headers
-		return r, nil
-	}
-	r.Status = decodeStatus(h.Status)
-	for _, raw := range h.Headers {
-		hd, err := decodeHeaderPair(raw)
-		if err != nil {
-			return nil, err
-		}
-		r.Headers = append(r.Headers, hd)
-	}
+	r.Status, r.Headers = h.status, h.headers
 	return r, nil
 }
 
